@@ -1,0 +1,211 @@
+"""``frames-csv``: the open format for anyone's video + motor log.
+
+A CSV (``frames.csv``) with columns:
+
+- ``image``: path relative to the CSV (or ``clip.mp4#123``: frame 123 of a video),
+- ``sequence``: video or object id, ``time``: orders frames within a sequence (seconds
+  for video),
+- optional ``label`` (class name), ``split`` (train/test), ``meta_<name>`` (kept as metadata),
+- one or more ``motor_<name>`` columns: positions (pose, heading, odometer, viewpoint), so a
+  motion is y_j - y_i. A name ending in ``_deg`` is an angle in degrees (differences wrap at
+  360), ``_rad`` an angle in radians.
+
+An optional sidecar JSON with the CSV's stem (``frames.json``) may set ``layout`` ("video" or
+"views"), ``window`` (neighbour window, time units), ``steps`` ({motor name: max step} for
+views) and ``classes`` (class order). Spec options ``layout=``, ``window=`` override it.
+Defaults: layout video, window 1.0 (the paper's KITTI pairs are at most 1 s apart).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from egoequiv.data.motor import MotorSpec
+from egoequiv.data.source import Source
+from egoequiv.data.table import FrameTable, NeighbourRule
+from egoequiv.errors import DataError
+from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
+
+REQUIRED = ("image", "sequence", "time")
+
+
+class FramesCsvSource(Source):
+    name = "frames-csv"
+    options = {"layout": str, "window": float}
+
+    def __init__(self, path, **options):
+        super().__init__(path, **options)
+        if self.path.is_dir():
+            self.path = self.path / "frames.csv"
+            if not self.path.exists():
+                raise DataError(self.path, "no frames.csv in this folder")
+
+    def _build_table(self) -> FrameTable:
+        return read_frames_csv(self.path, **self.opts)
+
+    def load_image(self, ref: str) -> np.ndarray:
+        if "#" in ref:
+            from egoequiv.data.video import read_video_frame
+
+            path, _, index = ref.rpartition("#")
+            return read_video_frame(path, int(index))
+        return super().load_image(ref)
+
+
+def _motor_unit(column: str) -> tuple[str, str, float | None]:
+    name = column[len("motor_"):]
+    if name.endswith("_deg"):
+        return name, "deg", 360.0
+    if name.endswith("_rad"):
+        return name, "rad", 2 * math.pi
+    return name, "", None
+
+
+def read_frames_csv(path: Path, layout: str | None = None, window: float | None = None
+                    ) -> FrameTable:
+    path = Path(path)
+    side = path.with_suffix(".json")
+    extra = json.loads(side.read_text()) if side.exists() else {}
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            raise DataError(path, "empty file; expected a header with image,sequence,time", 1)
+        header = [h.strip() for h in header]
+        missing = [c for c in REQUIRED if c not in header]
+        motor_cols = [c for c in header if c.startswith("motor_")]
+        if missing:
+            raise DataError(path, f"missing column(s) {', '.join(missing)}", 1)
+        if not motor_cols:
+            raise DataError(path, "no motor column (expected motor_<name>, e.g. motor_yaw_deg)", 1)
+        col = {c: header.index(c) for c in header}
+        meta_cols = [c for c in header if c.startswith("meta_")]
+        rows = []
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise DataError(path, f"{len(row)} fields, header has {len(header)}", line)
+            rows.append((line, row))
+    if not rows:
+        raise DataError(path, "no frames listed")
+
+    refs, seqs, times, motors, labels, splits = [], [], [], [], [], []
+    metas = {c: [] for c in meta_cols}
+    for line, row in rows:
+        image = row[col["image"]].strip()
+        file_part, hash_, frame = image.partition("#")
+        ref = str((path.parent / file_part).resolve()) + (hash_ + frame)
+        refs.append(ref)
+        seqs.append(row[col["sequence"]].strip())
+        times.append(_number(row[col["time"]], path, line, "time"))
+        motors.append([_number(row[col[c]], path, line, c) for c in motor_cols])
+        labels.append(row[col["label"]].strip() if "label" in col else "")
+        splits.append(row[col["split"]].strip().lower() if "split" in col else "")
+        for c in meta_cols:
+            metas[c].append(row[col[c]].strip())
+    bad_split = sorted({s for s in splits if s not in ("", "train", "test")})
+    if bad_split:
+        raise DataError(path, f"column split: expected train or test, got {bad_split[:3]}")
+
+    seq_names = list(dict.fromkeys(seqs))
+    seq_index = {s: i for i, s in enumerate(seq_names)}
+    classes = extra.get("classes") or sorted({lb for lb in labels if lb})
+    class_index = {c: i for i, c in enumerate(classes)}
+    unknown = sorted({lb for lb in labels if lb and lb not in class_index})
+    if unknown:
+        raise DataError(side, f"labels {unknown[:3]} are not in 'classes'")
+    names, units, periods = zip(*(_motor_unit(c) for c in motor_cols))
+    layout = layout or extra.get("layout", "video")
+    if layout == "views":
+        steps = extra.get("steps") or {}
+        try:
+            rule = NeighbourRule("views", steps=tuple(float(steps[n]) for n in names))
+        except KeyError as e:
+            raise DataError(side, f"layout 'views' needs steps for motor {e.args[0]!r}") from None
+    elif layout == "video":
+        rule = NeighbourRule("video", window=float(window or extra.get("window", 1.0)))
+    else:
+        raise DataError(path, f"layout must be 'video' or 'views', got {layout!r}")
+    has_labels = any(labels)
+    return FrameTable(
+        refs=refs,
+        motor=np.array(motors, dtype=np.float64),
+        motor_spec=MotorSpec(tuple(names), tuple(units), tuple(periods)),
+        sequence=np.array([seq_index[s] for s in seqs]),
+        sequence_names=seq_names,
+        time=np.array(times),
+        neighbours=rule,
+        labels=np.array([class_index.get(lb, -1) for lb in labels]) if has_labels else None,
+        class_names=list(classes) if has_labels else None,
+        split=np.array(splits) if any(splits) else None,
+        meta={c[len("meta_"):]: _maybe_numeric(v) for c, v in metas.items()},
+    )
+
+
+def _number(text: str, path: Path, line: int, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(path, f"column {column}: expected a number, got {text!r}", line) from None
+    if not math.isfinite(value):
+        raise DataError(path, f"column {column}: value is {text!r}, expected a finite number",
+                        line)
+    return value
+
+
+def _maybe_numeric(values: list[str]) -> np.ndarray:
+    try:
+        return np.array([float(v) for v in values])
+    except ValueError:
+        return np.array(values)
+
+
+def write_frames_csv(out_dir: str | Path, table: FrameTable, images: list[str],
+                     name: str = "frames.csv") -> Path:
+    """Write ``table`` as a frames-csv folder; ``images[i]`` is frame i's path relative to
+    ``out_dir`` (already written by the caller). Returns the CSV's path."""
+    out_dir = Path(out_dir)
+    spec = table.motor_spec
+    motor_cols = []
+    for n, u, p in zip(spec.names, spec.units, spec.periods):
+        suffix = "" if (n.endswith("_deg") or n.endswith("_rad")) else \
+            ("_deg" if u == "deg" and p else "_rad" if u == "rad" and p else "")
+        motor_cols.append(f"motor_{n}{suffix}")
+    header = ["image", "sequence", "time", *motor_cols]
+    if table.labels is not None:
+        header.append("label")
+    if table.split is not None:
+        header.append("split")
+    header += [f"meta_{k}" for k in table.meta]
+    lines = [",".join(header)]
+    for i in range(len(table)):
+        row = [images[i], table.sequence_names[table.sequence[i]], repr(float(table.time[i]))]
+        row += [repr(float(v)) for v in table.motor[i]]
+        if table.labels is not None:
+            row.append(table.class_names[table.labels[i]] if table.labels[i] >= 0 else "")
+        if table.split is not None:
+            row.append(str(table.split[i]))
+        row += [str(v[i]) for v in table.meta.values()]
+        lines.append(",".join(_csv_field(x) for x in row))
+    csv_path = out_dir / name
+    atomic_write_text(csv_path, "\n".join(lines) + "\n")
+    rule = table.neighbours
+    side = {"layout": rule.layout}
+    if rule.layout == "video":
+        side["window"] = rule.window
+    else:
+        side["steps"] = {n: s for n, s in zip(spec.names, rule.steps)}
+    if table.class_names is not None:
+        side["classes"] = list(table.class_names)
+    atomic_write_json(csv_path.with_suffix(".json"), side)
+    return csv_path
+
+
+def _csv_field(x: str) -> str:
+    return f'"{x}"' if ("," in x or '"' in x) else x

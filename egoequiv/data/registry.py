@@ -1,0 +1,25 @@
+"""The registry of data sources: ``SOURCES = {name: class}``; one line per reader."""
+
+from __future__ import annotations
+
+from egoequiv.data.eth80 import Eth80Source
+from egoequiv.data.frames_csv import FramesCsvSource
+from egoequiv.data.source import Source
+from egoequiv.data.spec import convert_options, parse_spec
+from egoequiv.errors import EgoequivError
+
+SOURCES: dict[str, type[Source]] = {
+    "eth80": Eth80Source,
+    "frames-csv": FramesCsvSource,
+}
+
+
+def open_source(spec: str) -> Source:
+    """Build the source a dataset spec names (``eth80:PATH``, ``frames-csv:FILE``, ...)."""
+    name, path, options = parse_spec(spec)
+    if name not in SOURCES:
+        raise EgoequivError(
+            f"unknown dataset {name!r} in spec {spec!r}; valid datasets: {', '.join(SOURCES)}"
+        )
+    cls = SOURCES[name]
+    return cls(path, **convert_options(name, options, cls.options))
