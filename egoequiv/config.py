@@ -1,0 +1,172 @@
+"""One configuration for a run: defaults here, a TOML/JSON file, then command-line overrides.
+
+Every field is documented where it is declared. Values the paper does not give us are
+marked "(ours)": they are our defaults, not the paper's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from egoequiv.errors import ConfigError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+
+@dataclass
+class Config:
+    # --- data ---
+    image_size: int = 32  # frames are squashed to image_size^2 (ours; paper: small nets on 32x32)
+    channels: int = 0  # 1 grey, 3 colour, 0 = the source's own (grey for NORB)
+    labels_per_class: int = 10  # labelled training images per class (ours; few-label regime)
+    label_split: int = 0  # which random labelled subset (mean/std over several in evaluation)
+    test_fraction: float = 0.5  # for sources without a split: fraction of sequences held out
+    window: float = 0.0  # neighbour window in seconds for video; 0 = the source's default
+    # --- motion patterns ---
+    num_patterns: int = 0  # G; 0 = 2 per motor dimension (ours: each DOF in both directions)
+    min_motion: float = 0.1  # standardised norm below which a motion counts as zero (ours)
+    keep_fraction: float = 0.7  # fraction of each cluster nearest its centre kept (ours)
+    # --- model ---
+    model: str = "smallnet"  # smallnet (small images) or alexnet (227x227)
+    conv_channels: list[int] = field(default_factory=lambda: [32, 64])  # smallnet (ours)
+    hidden_dim: int = 256  # smallnet fc1 width (ours)
+    feature_dim: int = 64  # smallnet fc2 width (ours)
+    feature_layer: str = "fc2"  # the layer carrying the unsupervised loss: fc1 or fc2
+    map_type: str = "auto"  # affine, bottleneck (ReLU MLP, for 4096-d), auto: by width
+    map_hidden: int = 256  # bottleneck map width
+    # --- method ---
+    method: str = "equiv+drlim"
+    lam: float = 1.0  # weight of the unsupervised loss (paper: searched on a 10^0.5 grid)
+    drlim_weight: float = 1.0  # drlim's weight inside equiv+drlim (paper: kept from drlim)
+    margin: float = 1.0  # contrastive margin for drlim, temporal, equiv (paper: 1.0)
+    equiv_margin_with_drlim: float = 0.1  # equiv margin inside equiv+drlim (paper: 0.1)
+    contrastive_form: str = "legacy"  # legacy (authors' Caffe) or hadsell
+    equiv_negatives: str = "maps"  # maps: push under other patterns' maps; frames: triplet
+    lsm_bin_width: float = 0.25  # lsm bin width in z-score units (ours)
+    lsm_hidden: int = 256  # lsm classifier hidden width (ours)
+    # --- optimisation ---
+    lr: float = 0.01  # paper: picked for clsnet from {0.1, 0.01, 0.001, 0.0001}
+    momentum: float = 0.9  # Nesterov
+    weight_decay: float = 5e-4
+    batch_size: int = 32  # per stream: labelled images, and unlabelled pairs (paper: 16)
+    iters: int = 1500
+    seed: int = 0
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    checkpoint_every: int = 250
+    log_every: int = 50
+    workers: int = 0  # decoding processes; 0 = all cores
+
+
+_CHOICES = {
+    "model": ("smallnet", "alexnet"),
+    "feature_layer": ("fc1", "fc2", "fc6", "fc7"),
+    "map_type": ("auto", "affine", "bottleneck"),
+    "contrastive_form": ("legacy", "hadsell"),
+    "equiv_negatives": ("maps", "frames"),
+    "channels": (0, 1, 3),
+}
+_POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
+             "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
+_NON_NEGATIVE = ("labels_per_class", "label_split", "window", "num_patterns", "min_motion",
+                 "lam", "drlim_weight", "margin", "equiv_margin_with_drlim", "momentum",
+                 "weight_decay", "seed", "workers")
+
+
+def field_names() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config)]
+
+
+def validate(cfg: Config) -> Config:
+    for name, choices in _CHOICES.items():
+        if getattr(cfg, name) not in choices:
+            raise ConfigError(f"config: {name} must be one of {list(choices)}, "
+                              f"got {getattr(cfg, name)!r}")
+    for name in _POSITIVE:
+        if not getattr(cfg, name) > 0:
+            raise ConfigError(f"config: {name} must be > 0, got {getattr(cfg, name)!r}")
+    for name in _NON_NEGATIVE:
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"config: {name} must be >= 0, got {getattr(cfg, name)!r}")
+    if not 0 < cfg.keep_fraction <= 1:
+        raise ConfigError(f"config: keep_fraction must be in (0, 1], got {cfg.keep_fraction}")
+    if not 0 < cfg.test_fraction < 1:
+        raise ConfigError(f"config: test_fraction must be in (0, 1), got {cfg.test_fraction}")
+    if not cfg.conv_channels or any(c <= 0 for c in cfg.conv_channels):
+        raise ConfigError(f"config: conv_channels must be positive integers, "
+                          f"got {cfg.conv_channels}")
+    return cfg
+
+
+def _coerce(name: str, value, source: str):
+    """Cast ``value`` to the declared type of field ``name``; a one-line error if it can't."""
+    default = getattr(Config(), name)
+    kind = type(default)
+    try:
+        if isinstance(default, list):
+            if isinstance(value, str):
+                value = [v for v in value.replace(" ", "").split(",") if v]
+            return [int(v) for v in value]
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError
+                return value.lower() in ("true", "1")
+            return bool(value)
+        if kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
+                raise ValueError
+            return int(value)
+        if kind is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
+    """Defaults, updated from a TOML or JSON file, then from ``overrides``; validated."""
+    values: dict = {}
+    if path:
+        path = Path(path)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file does not exist")
+        try:
+            text = path.read_text()
+            raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+        except (ValueError, tomllib.TOMLDecodeError) as e:
+            raise ConfigError(f"{path}: cannot parse ({e})") from None
+        raw = raw.get("train", raw)  # a [train] table or top-level keys
+        values.update({k: (v, str(path)) for k, v in raw.items()})
+    values.update({k: (v, "command line") for k, v in (overrides or {}).items()})
+    names = field_names()
+    kwargs = {}
+    for key, (value, source) in values.items():
+        key = key.replace("-", "_")
+        if key not in names:
+            raise ConfigError(f"{source}: unknown config key {key!r} "
+                              f"(valid keys: {', '.join(names)})")
+        kwargs[key] = _coerce(key, value, source)
+    return validate(Config(**kwargs))
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``["lam=0.3", "iters=100"]`` -> ``{"lam": "0.3", "iters": "100"}``."""
+    out = {}
+    for item in items or []:
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def to_dict(cfg: Config) -> dict:
+    return dataclasses.asdict(cfg)
