@@ -24,6 +24,8 @@ class Source:
 
     name: str = ""
     needs_path: bool = True
+    #: channels a run uses when the config says 0 (1 for grey sources such as NORB)
+    default_channels: int = 3
     #: options a user may pass in the spec, with their types; checked by ``from_spec``
     options: dict[str, type] = {}
 

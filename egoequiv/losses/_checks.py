@@ -52,3 +52,10 @@ def check_positive(fn: str, name: str, value: float) -> None:
         raise ValueError(f"{fn}: {name} must be a number, got {value!r}")
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{fn}: {name} must be finite and > 0, got {value!r}")
+
+
+def check_batch(fn: str, name: str, t: Tensor, batch: int) -> None:
+    """``t`` is 1-D with ``batch`` entries."""
+    if not isinstance(t, Tensor) or t.dim() != 1 or t.shape[0] != batch:
+        got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
+        raise ValueError(f"{fn}: {name} must have shape (B,) = ({batch},), got {got}")

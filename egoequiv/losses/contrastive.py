@@ -35,9 +35,7 @@ def check_form(fn: str, form: str) -> None:
         )
 
 
-def contrastive_terms(
-    dist: Tensor, similar: Tensor, margin: float, form: str = "legacy"
-) -> Tensor:
+def contrastive_terms(dist: Tensor, similar: Tensor, margin: float, form: str = "legacy") -> Tensor:
     """Per-pair contrastive terms (B,) from distances ``dist`` (B,) and ``similar`` (B,) bool.
 
     legacy: ``d^2`` if similar else ``max(margin - d^2, 0)``;
@@ -60,8 +58,6 @@ def contrastive_terms(
     return torch.where(similar, pull, push)
 
 
-def contrastive_loss(
-    dist: Tensor, similar: Tensor, margin: float, form: str = "legacy"
-) -> Tensor:
+def contrastive_loss(dist: Tensor, similar: Tensor, margin: float, form: str = "legacy") -> Tensor:
     """Scalar contrastive loss ``0.5 * mean(contrastive_terms(...))`` (Caffe's ``1/(2N) sum``)."""
     return 0.5 * contrastive_terms(dist, similar, margin, form).mean()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from egoequiv.losses._checks import check_ndim, check_same_shape
+from egoequiv.losses._checks import check_batch, check_ndim, check_same_shape
 from egoequiv.losses.contrastive import check_form, contrastive_loss
 from egoequiv.losses.distance import l2_distance
 
@@ -20,6 +20,7 @@ def drlim_loss(
     """Scalar DrLIM loss for features ``z_i``, ``z_j`` (B, D) and ``similar`` (B,) bool."""
     check_ndim("drlim_loss", "z_i", z_i, 2, "(B, D)")
     check_same_shape("drlim_loss", "z_i and z_j", z_i, z_j)
+    check_batch("drlim_loss", "similar", similar, z_i.shape[0])
     return contrastive_loss(l2_distance(z_i, z_j), similar, margin, form)
 
 

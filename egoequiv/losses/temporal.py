@@ -11,6 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from egoequiv.losses._checks import (
+    check_batch,
     check_bool,
     check_ndim,
     check_positive,
@@ -27,11 +28,7 @@ def temporal_coherence_loss(
     check_positive(fn, "margin", margin)
     check_ndim(fn, "z_i", z_i, 2, "(B, D)")
     check_same_shape(fn, "z_i and z_j", z_i, z_j)
-    check_ndim(fn, "similar", similar, 1, "(B,)")
-    if similar.shape[0] != z_i.shape[0]:
-        raise ValueError(
-            f"{fn}: similar must have shape (B,) = ({z_i.shape[0]},), got {tuple(similar.shape)}"
-        )
+    check_batch(fn, "similar", similar, z_i.shape[0])
     check_bool(fn, "similar", similar)
     d = l1_distance(z_i, z_j)
     return torch.where(similar, d, torch.relu(margin - d)).mean()

@@ -1,0 +1,37 @@
+"""``egoequiv embed``: features of every frame of a dataset, one row per frame in the
+source's order, from a trained checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    p = sub.add_parser("embed", help="write features z(x) of a dataset's frames (.npy)")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--out", required=True, help="FEATURES.npy")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=int, default=512)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from egoequiv.data.cache import load_frames
+    from egoequiv.data.registry import open_source
+    from egoequiv.evaluate.features import extract_features
+    from egoequiv.train.checkpoint import load_run
+    from egoequiv.utils.atomic import atomic_save_npy
+    from egoequiv.utils.device import resolve_device
+
+    device = resolve_device(args.device)
+    run_ = load_run(args.checkpoint, device)
+    frames = load_frames(open_source(args.dataset), run_.cfg.image_size,
+                         run_.shape["in_channels"])
+    z, _ = extract_features(run_.method, frames.images, run_.normalizer, device,
+                            args.batch_size)
+    atomic_save_npy(Path(args.out), z.astype(np.float32))
+    print(f"{z.shape[0]} x {z.shape[1]} features -> {args.out}")
+    return 0

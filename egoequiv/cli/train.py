@@ -1,0 +1,37 @@
+"""``egoequiv train``: train one method on one dataset."""
+
+from __future__ import annotations
+
+from egoequiv.cli.common import add_config_args, config_from_args
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a method on a dataset",
+                       description="Train a method; writes OUT/checkpoint.pt and "
+                                   "OUT/metrics.json.")
+    p.add_argument("--dataset", required=True, help="dataset spec, e.g. eth80:PATH")
+    p.add_argument("--method", help="clsnet, drlim, temporal, lsm, equiv, equiv+drlim, "
+                                    "equiv+drlim-continuous (default equiv+drlim)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from egoequiv.methods import method_class
+    from egoequiv.train.trainer import train
+
+    if args.method:
+        method_class(args.method)  # fail fast, listing valid names
+    cfg = config_from_args(args, method=args.method)
+    metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet)
+    if metrics:
+        top1 = metrics["top1"]
+        eq = metrics["equivariance_error"]
+        print(f"{cfg.method} on {args.dataset}: top1 "
+              f"{'n/a' if top1 is None else f'{top1:.3f}'}, equivariance error "
+              f"{'n/a' if eq is None else f'{eq:.3f}'}, {metrics['train_seconds']:.0f} s "
+              f"-> {args.out}/metrics.json")
+    return 0

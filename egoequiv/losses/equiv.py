@@ -1,0 +1,95 @@
+"""Discrete equivariance loss (Jayaraman & Grauman, ICCV 2015 / IJCV 2017), contrastive.
+
+For a pair (x_i, x_j) of motion pattern ``p`` and a map ``M_g`` per pattern ``g``, every
+(pair, map) combination is one contrastive example with ``d = ||M_g z_i - z_j||_2``, similar iff
+``g == p``: ``M_p z_i`` is pulled onto ``z_j``; ``M_g z_i`` for ``g != p`` is pushed beyond the
+margin. ``L = 0.5 * mean over all B*G examples of contrastive_terms`` (Caffe's 1/(2N) sum).
+The paper only states that the loss is contrastive with one margin for all patterns (certain);
+this pair form is "likely" in our notes, the triplet variant with random frames as negatives
+(:func:`equivariance_triplet_loss`) merely "plausible". Margin 1.0 alone, 0.1 inside
+equiv+drlim (paper-notes, certain).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from egoequiv.losses._checks import check_batch, check_index, check_ndim, check_same_shape
+from egoequiv.losses.contrastive import check_form, contrastive_loss
+from egoequiv.losses.distance import l2_distance
+
+EQUIV_NEGATIVES = ("maps", "frames")
+
+
+def equivariance_loss(
+    mapped: Tensor, z_j: Tensor, pattern: Tensor, margin: float = 1.0, form: str = "legacy"
+) -> Tensor:
+    """Pair form: ``mapped`` (B, G, D) = ``M_g z_i`` for every g, ``z_j`` (B, D), ``pattern`` (B,)
+    integer in [0, G). Returns the scalar loss over the B*G (pair, map) examples."""
+    fn = "equivariance_loss"
+    check_ndim(fn, "mapped", mapped, 3, "(B, G, D)")
+    check_ndim(fn, "z_j", z_j, 2, "(B, D)")
+    b, g, d = mapped.shape
+    if z_j.shape != (b, d):
+        raise ValueError(
+            f"{fn}: z_j must have shape (B, D) = ({b}, {d}) to match mapped {tuple(mapped.shape)}, "
+            f"got {tuple(z_j.shape)}"
+        )
+    check_batch(fn, "pattern", pattern, b)
+    check_index(fn, "pattern", pattern, g)
+    dist = l2_distance(mapped, z_j.unsqueeze(1).expand_as(mapped))  # (B, G)
+    similar = torch.arange(g, device=mapped.device).unsqueeze(0) == pattern.unsqueeze(1)
+    return contrastive_loss(dist.reshape(-1), similar.reshape(-1), margin, form)
+
+
+def equivariance_triplet_loss(
+    mapped_own: Tensor, z_j: Tensor, z_neg: Tensor, margin: float = 1.0, form: str = "legacy"
+) -> Tensor:
+    """Triplet variant: ``mapped_own`` = ``M_{p_b} z_i`` (B, D), ``z_j`` (B, D) and ``z_neg``
+    (B, D) features of random frames. ``0.5 * mean`` over 2B examples: B pulls
+    ``d(M_p z_i, z_j)`` and B pushes ``d(M_p z_i, z_neg)``."""
+    fn = "equivariance_triplet_loss"
+    check_ndim(fn, "mapped_own", mapped_own, 2, "(B, D)")
+    check_same_shape(fn, "mapped_own and z_j", mapped_own, z_j)
+    check_same_shape(fn, "mapped_own and z_neg", mapped_own, z_neg)
+    b = mapped_own.shape[0]
+    dist = torch.cat([l2_distance(mapped_own, z_j), l2_distance(mapped_own, z_neg)])
+    similar = torch.arange(2 * b, device=mapped_own.device) < b
+    return contrastive_loss(dist, similar, margin, form)
+
+
+class EquivarianceLoss(nn.Module):
+    """``forward(mapped, z_j, pattern, z_neg=None)``; ``mapped`` is (B, G, D) in both modes.
+
+    ``negatives="maps"``: :func:`equivariance_loss` (other patterns' maps are the negatives;
+    ``z_neg`` is ignored). ``negatives="frames"``: :func:`equivariance_triplet_loss` with the own
+    map ``mapped[b, pattern[b]]`` and the random frames ``z_neg`` (required).
+    """
+
+    def __init__(self, margin: float = 1.0, form: str = "legacy", negatives: str = "maps"):
+        super().__init__()
+        check_form("EquivarianceLoss", form)
+        if negatives not in EQUIV_NEGATIVES:
+            raise ValueError(
+                f"EquivarianceLoss: unknown negatives {negatives!r}; "
+                f"valid: {', '.join(EQUIV_NEGATIVES)}"
+            )
+        self.margin, self.form, self.negatives = margin, form, negatives
+
+    def forward(
+        self, mapped: Tensor, z_j: Tensor, pattern: Tensor, z_neg: Tensor | None = None
+    ) -> Tensor:
+        if self.negatives == "maps":
+            return equivariance_loss(mapped, z_j, pattern, self.margin, self.form)
+        fn = "EquivarianceLoss(negatives='frames')"
+        if z_neg is None:
+            raise ValueError(f"{fn}: z_neg (B, D) is required")
+        check_ndim(fn, "mapped", mapped, 3, "(B, G, D)")
+        check_batch(fn, "pattern", pattern, mapped.shape[0])
+        check_index(fn, "pattern", pattern, mapped.shape[1])
+        own = mapped[torch.arange(mapped.shape[0], device=mapped.device), pattern]
+        return equivariance_triplet_loss(own, z_j, z_neg, self.margin, self.form)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, form={self.form!r}, negatives={self.negatives!r}"

@@ -1,0 +1,89 @@
+"""The base of every method: one backbone tied across all streams, a softmax head, and an
+optional unsupervised loss (``unsupervised``) that a subclass defines.
+
+A training batch is a dict of image tensors per stream plus pair information:
+
+- ``x``, ``y``: labelled images and their labels (the softmax stream; may be absent),
+- ``pos_i``, ``pos_j``: neighbour pairs (with ``pattern`` and ``motion`` = z-scored y_j - y_i),
+- ``neg_i``, ``neg_j``: non-neighbour pairs (random frames).
+
+All streams go through the backbone as ONE batch (the towers share weights, and one big
+batch is much faster than several small ones).
+
+Objective: softmax(x, y) + lam * unsupervised(pairs), or the unsupervised loss alone when
+the task has no labels (pure pretraining).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from egoequiv.config import Config
+from egoequiv.losses.softmax import softmax_loss
+
+STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
+
+
+class Method(nn.Module):
+    #: which training pairs the method needs: None, "all" neighbour pairs, or "patterned"
+    #: (pairs with a motion pattern)
+    pairs: str | None = None
+    #: whether it needs non-neighbour (negative) pairs
+    negatives: bool = False
+
+    def __init__(self, backbone: nn.Module, cfg: Config, num_classes: int, num_patterns: int,
+                 motion_dim: int):
+        super().__init__()
+        self.backbone = backbone
+        self.cfg = cfg
+        self.feature_layer = cfg.feature_layer if cfg.feature_layer in backbone.dims \
+            else backbone.layers[-1]
+        self.feature_dim = backbone.dims[self.feature_layer]
+        top = backbone.layers[-1]
+        self.head = nn.Linear(backbone.dims[top], num_classes) if num_classes else None
+        if self.head is not None:
+            nn.init.xavier_uniform_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
+
+    # --- what evaluation uses ---
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """z(x): the features of the layer carrying the unsupervised loss."""
+        return self.backbone(x)[self.feature_layer]
+
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        if self.head is None:
+            raise ValueError("this model was trained without labels: it has no classifier")
+        return self._logits(self.backbone(x))
+
+    def _logits(self, feats: dict) -> torch.Tensor:
+        return self.head(torch.relu(feats[self.backbone.layers[-1]]))
+
+    def map_features(self, z: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor | None:
+        """M_g z with the learned maps, for methods that learn them (else None)."""
+        return None
+
+    # --- training ---
+    def unsupervised(self, z: dict[str, torch.Tensor], batch: dict) -> dict[str, torch.Tensor]:
+        """Named unsupervised loss terms from features ``z[stream]`` (already weighted
+        relative to each other; ``lam`` is applied by ``forward``)."""
+        return {}
+
+    def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+        streams = [s for s in STREAMS if s in batch]
+        sizes = [len(batch[s]) for s in streams]
+        feats = self.backbone(torch.cat([batch[s] for s in streams]))
+        per_stream = {s: {k: v for k, v in zip(feats, t)} for s, t in
+                      zip(streams, zip(*(f.split(sizes) for f in feats.values())))}
+        z = {s: per_stream[s][self.feature_layer] for s in streams}
+        parts = {}
+        total = torch.zeros((), device=next(self.parameters()).device)
+        if "x" in batch and self.head is not None:
+            parts["softmax"] = softmax_loss(self._logits(per_stream["x"]), batch["y"])
+            total = total + parts["softmax"]
+        unsup = self.unsupervised(z, batch)
+        if unsup:
+            weight = self.cfg.lam if "softmax" in parts else 1.0
+            total = total + weight * sum(unsup.values())
+            parts.update(unsup)
+        return total, {k: float(v.detach()) for k, v in parts.items()}

@@ -1,0 +1,25 @@
+"""equiv+drlim-continuous: the non-discrete variant. The map depends on the pair's
+continuous (z-scored) motion; its loss is not contrastive, so drlim keeps features from
+collapsing (the paper uses it only together with drlim)."""
+
+from egoequiv.losses.continuous import continuous_equivariance_loss
+from egoequiv.losses.drlim import drlim_loss
+from egoequiv.methods.base import Method
+from egoequiv.methods.drlim import pair_stack
+from egoequiv.models.maps import ContinuousMap
+
+
+class EquivDrlimContinuous(Method):
+    pairs = "all"
+    negatives = True
+
+    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
+        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
+        self.map = ContinuousMap(self.feature_dim, motion_dim)
+
+    def unsupervised(self, z, batch):
+        mapped = self.map(z["pos_i"], batch["motion"])
+        a, b, similar = pair_stack(z, batch)
+        drlim = drlim_loss(a, b, similar, self.cfg.margin, self.cfg.contrastive_form)
+        return {"equiv": continuous_equivariance_loss(mapped, z["pos_j"]),
+                "drlim": self.cfg.drlim_weight * drlim}

@@ -1,0 +1,34 @@
+"""equiv (Jayaraman & Grauman): one learned map M_g per motion pattern, with a contrastive
+equivariance loss: a pair is pulled to its own pattern's map, pushed beyond the margin
+under the other patterns' maps (or, with equiv_negatives = "frames", from random frames)."""
+
+from egoequiv.losses.equiv import equivariance_loss, equivariance_triplet_loss
+from egoequiv.methods.base import Method
+from egoequiv.models.maps import make_maps
+
+
+class Equiv(Method):
+    pairs = "patterned"
+
+    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
+        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
+        self.maps = make_maps(cfg.map_type, self.feature_dim, num_patterns, cfg.map_hidden)
+        self.negatives = cfg.equiv_negatives == "frames"
+
+    @property
+    def equiv_margin(self) -> float:
+        return self.cfg.margin
+
+    def map_features(self, z, pattern):
+        return self.maps.apply(z, pattern)
+
+    def equiv_term(self, z, batch):
+        form = self.cfg.contrastive_form
+        if self.cfg.equiv_negatives == "frames":
+            own = self.maps.apply(z["pos_i"], batch["pattern"])
+            return equivariance_triplet_loss(own, z["pos_j"], z["neg_j"], self.equiv_margin, form)
+        return equivariance_loss(self.maps(z["pos_i"]), z["pos_j"], batch["pattern"],
+                                 self.equiv_margin, form)
+
+    def unsupervised(self, z, batch):
+        return {"equiv": self.equiv_term(z, batch)}

@@ -1,0 +1,15 @@
+"""temporal (Mobahi, Collobert, Weston 2009): l1 temporal coherence with a margin for
+non-neighbours."""
+
+from egoequiv.losses.temporal import temporal_coherence_loss
+from egoequiv.methods.base import Method
+from egoequiv.methods.drlim import pair_stack
+
+
+class Temporal(Method):
+    pairs = "all"
+    negatives = True
+
+    def unsupervised(self, z, batch):
+        a, b, similar = pair_stack(z, batch)
+        return {"temporal": temporal_coherence_loss(a, b, similar, self.cfg.margin)}

@@ -1,0 +1,39 @@
+"""An AlexNet-style network for 227x227 images (Krizhevsky et al. 2012, Caffe's one-tower
+variant), written by hand. fc6 and fc7 (4096-d) can carry the unsupervised loss."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from egoequiv.models.init import glorot_init
+
+
+class AlexNet(nn.Module):
+    layers = ("fc6", "fc7")
+
+    def __init__(self, in_channels: int = 3, image_size: int = 227, width: int = 4096,
+                 dropout: float = 0.5):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(in_channels, 96, 11, stride=4), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0), nn.MaxPool2d(3, 2),
+            nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(inplace=True),
+            nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0), nn.MaxPool2d(3, 2),
+            nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(inplace=True),
+            nn.MaxPool2d(3, 2),
+        )
+        with torch.no_grad():
+            flat = self.conv(torch.zeros(1, in_channels, image_size, image_size)).numel()
+        self.fc6 = nn.Linear(flat, width)
+        self.fc7 = nn.Linear(width, width)
+        self.drop = nn.Dropout(dropout)
+        self.dims = {"fc6": width, "fc7": width}
+        glorot_init(self)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        fc6 = torch.relu(self.fc6(self.conv(x).flatten(1)))
+        fc7 = torch.relu(self.fc7(self.drop(fc6)))
+        return {"fc6": fc6, "fc7": fc7}

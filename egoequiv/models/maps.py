@@ -1,0 +1,73 @@
+"""Equivariance maps M_g: z(g x) ~ M_g z(x), one per motion pattern g.
+
+- ``AffineMaps``: M_g z = W_g z + b_g (the bias folded in makes each map affine, as in the
+  paper), initialised at the identity.
+- ``BottleneckMaps``: for wide features (AlexNet's 4096-d) the paper uses a smaller
+  non-linear network with ReLUs instead of a 4096x4096 matrix; ours is a residual
+  bottleneck M_g z = z + U_g ReLU(V_g z + c_g) + b_g, starting at the identity.
+- ``ContinuousMap``: the non-discrete variant, a map that depends on the continuous motion
+  m (z-scored): M(m) z = z + sum_k m_k B_k z + C m + c. This form (linear in m) is ours.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class AffineMaps(nn.Module):
+    def __init__(self, dim: int, num_patterns: int, init_noise: float = 1e-3):
+        super().__init__()
+        eye = torch.eye(dim).expand(num_patterns, dim, dim).clone()
+        self.weight = nn.Parameter(eye + init_noise * torch.randn(num_patterns, dim, dim))
+        self.bias = nn.Parameter(torch.zeros(num_patterns, dim))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Every map applied to every row: (B, D) -> (B, G, D)."""
+        return torch.einsum("gde,be->bgd", self.weight, z) + self.bias
+
+    def apply(self, z: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor:
+        """Row b's own map M_{pattern[b]}: (B, D) -> (B, D)."""
+        return torch.einsum("bde,be->bd", self.weight[pattern], z) + self.bias[pattern]
+
+
+class BottleneckMaps(nn.Module):
+    def __init__(self, dim: int, num_patterns: int, hidden: int = 256):
+        super().__init__()
+        self.down = nn.Parameter(torch.randn(num_patterns, hidden, dim) * (2.0 / dim) ** 0.5)
+        self.down_bias = nn.Parameter(torch.zeros(num_patterns, hidden))
+        self.up = nn.Parameter(torch.zeros(num_patterns, dim, hidden))
+        self.bias = nn.Parameter(torch.zeros(num_patterns, dim))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(torch.einsum("ghd,bd->bgh", self.down, z) + self.down_bias)
+        return z[:, None, :] + torch.einsum("gdh,bgh->bgd", self.up, h) + self.bias
+
+    def apply(self, z: torch.Tensor, pattern: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(torch.einsum("bhd,bd->bh", self.down[pattern], z)
+                       + self.down_bias[pattern])
+        return z + torch.einsum("bdh,bh->bd", self.up[pattern], h) + self.bias[pattern]
+
+
+class ContinuousMap(nn.Module):
+    def __init__(self, dim: int, motion_dim: int):
+        super().__init__()
+        self.basis = nn.Parameter(torch.zeros(motion_dim, dim, dim))
+        self.shift = nn.Linear(motion_dim, dim)
+        nn.init.zeros_(self.shift.weight)
+        nn.init.zeros_(self.shift.bias)
+
+    def forward(self, z: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
+        """(B, D), (B, K) -> (B, D)."""
+        return z + torch.einsum("bk,kde,be->bd", motion, self.basis, z) + self.shift(motion)
+
+
+def make_maps(kind: str, dim: int, num_patterns: int, hidden: int = 256) -> nn.Module:
+    """``auto`` picks affine maps up to 1024-d features and bottleneck maps above."""
+    if kind == "auto":
+        kind = "affine" if dim <= 1024 else "bottleneck"
+    if kind == "affine":
+        return AffineMaps(dim, num_patterns)
+    if kind == "bottleneck":
+        return BottleneckMaps(dim, num_patterns, hidden)
+    raise ValueError(f"unknown map type {kind!r} (valid: auto, affine, bottleneck)")

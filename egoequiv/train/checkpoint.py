@@ -1,0 +1,81 @@
+"""Checkpoints: everything needed to resume a run or to use its model, written atomically."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from egoequiv.config import Config, load_config, to_dict
+from egoequiv.data.tensors import Normalizer
+from egoequiv.errors import EgoequivError
+from egoequiv.methods import Method, method_class
+from egoequiv.models import build_backbone
+from egoequiv.motion.patterns import MotionPatterns
+from egoequiv.utils.atomic import atomic_torch_save
+
+FORMAT = 1
+
+
+def build_method(cfg: Config, in_channels: int, num_classes: int, num_patterns: int,
+                 motion_dim: int) -> Method:
+    backbone = build_backbone(cfg, in_channels)
+    return method_class(cfg.method)(backbone, cfg, num_classes, num_patterns, motion_dim)
+
+
+def save_checkpoint(path: Path, *, method: Method, optimizer, iteration: int, cfg: Config,
+                    dataset: str, normalizer: Normalizer, patterns: MotionPatterns,
+                    shape: dict, extra: dict | None = None) -> None:
+    atomic_torch_save(path, {
+        "format": FORMAT,
+        "iteration": iteration,
+        "config": to_dict(cfg),
+        "dataset": dataset,
+        "model": method.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "torch_rng": torch.get_rng_state(),
+        "normalizer": normalizer.state_dict(),
+        "patterns": patterns.state_dict(),
+        "shape": shape,  # in_channels, num_classes, num_patterns, motion_dim, ...
+        "extra": extra or {},
+    })
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise EgoequivError(f"{path}: checkpoint does not exist")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # torch raises many kinds for a damaged file
+        raise EgoequivError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise EgoequivError(f"{path}: not an egoequiv checkpoint (format {FORMAT})")
+    return state
+
+
+@dataclass
+class Run:
+    """A trained model ready to use: ``method.embed(x)`` gives z(x)."""
+
+    method: Method
+    cfg: Config
+    dataset: str
+    normalizer: Normalizer
+    patterns: MotionPatterns
+    shape: dict
+    iteration: int
+
+
+def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
+    state = read_checkpoint(path)
+    cfg = load_config(overrides=state["config"])
+    s = state["shape"]
+    method = build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
+                          s["motion_dim"])
+    method.load_state_dict(state["model"])
+    method.to(device).eval()
+    norm = Normalizer(state["normalizer"]["mean"], state["normalizer"]["std"])
+    return Run(method, cfg, state["dataset"], norm,
+               MotionPatterns.from_state_dict(state["patterns"]), s, state["iteration"])

@@ -1,0 +1,174 @@
+"""The training loop: softmax on the labelled stream + lam * the method's unsupervised loss,
+Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first measurements."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from egoequiv.config import Config, to_dict
+from egoequiv.data.cache import Frames, load_frames
+from egoequiv.data.registry import open_source
+from egoequiv.data.tensors import Normalizer
+from egoequiv.errors import EgoequivError
+from egoequiv.methods import method_class
+from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
+from egoequiv.train.evaluation import first_measurements
+from egoequiv.train.sampler import BatchSampler
+from egoequiv.train.task import Task, build_task
+from egoequiv.utils.atomic import atomic_write_json
+from egoequiv.utils.device import distributed_world, resolve_device
+from egoequiv.utils.progress import progress
+
+#: config keys that may differ when resuming (they do not change the result)
+RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers"}
+
+
+def prepare(cfg: Config, dataset: str, quiet: bool = False) -> tuple[Frames, Task]:
+    """Open the source, decode (or reuse) its uint8 cache, build pairs and patterns."""
+    source = open_source(dataset)
+    channels = cfg.channels or source.default_channels
+    frames = load_frames(source, cfg.image_size, channels, workers=cfg.workers or None,
+                         quiet=quiet)
+    return frames, build_task(frames, cfg)
+
+
+def _check_method_fits(cfg: Config, task: Task) -> None:
+    cls = method_class(cfg.method)
+    if cls.pairs is None and not task.table.is_labelled:
+        raise EgoequivError(f"method {cfg.method!r} needs labels; this dataset has none "
+                            "(use an unsupervised method such as equiv+drlim)")
+    if cfg.model == "alexnet" and cfg.image_size < 63:
+        raise EgoequivError(f"model alexnet needs image_size >= 63 (227 usual), "
+                            f"got {cfg.image_size}")
+
+
+def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, resume: bool) -> dict | None:
+    if not ckpt_path.exists():
+        return None
+    if not resume:
+        raise EgoequivError(f"{ckpt_path} exists: pass --resume to continue it, "
+                            "or choose another --out")
+    state = read_checkpoint(ckpt_path)
+    old, new = state["config"], to_dict(cfg)
+    changed = sorted(k for k in new if old.get(k) != new[k] and k not in RESUMABLE_CHANGES)
+    if changed or state["dataset"] != dataset:
+        what = ", ".join(changed) or f"dataset {state['dataset']!r}"
+        raise EgoequivError(f"{ckpt_path}: cannot resume with different settings ({what})")
+    return state
+
+
+def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
+          quiet: bool = False, callback=None) -> dict:
+    """Train ``cfg.method`` on ``dataset``; writes checkpoint.pt and metrics.json in out_dir.
+
+    ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
+    """
+    out_dir = Path(out_dir)
+    rank, world = distributed_world()
+    device = resolve_device(cfg.device)
+    start_time = time.perf_counter()
+    frames, task = prepare(cfg, dataset, quiet=quiet or rank > 0)
+    _check_method_fits(cfg, task)
+    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, resume)
+
+    torch.manual_seed(cfg.seed)
+    shape = {"in_channels": frames.images.shape[3], "num_classes": task.num_classes,
+             "num_patterns": task.patterns.num_patterns, "motion_dim": task.pairs.motion.shape[1],
+             "image_size": cfg.image_size}
+    method = build_method(cfg, shape["in_channels"], shape["num_classes"],
+                          shape["num_patterns"], shape["motion_dim"])
+    method = method.to(device=device, memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                nesterov=True, weight_decay=cfg.weight_decay)
+    normalizer = Normalizer.fit(frames.images, task.train)
+    history, start, elapsed_before = [], 0, 0.0
+    if state is not None:
+        method.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        start, history = state["iteration"], state["extra"].get("history", [])
+        elapsed_before = state["extra"].get("train_seconds", 0.0)
+    model = method
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            method, device_ids=[device.index] if device.type == "cuda" else None)
+
+    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
+    images = torch.from_numpy(np.array(frames.images)).to(device)
+    labels = torch.from_numpy(task.table.labels).to(device) if task.table.labels is not None \
+        else None
+
+    def save(iteration: int, seconds: float) -> None:
+        if rank == 0:
+            save_checkpoint(out_dir / "checkpoint.pt", method=method, optimizer=optimizer,
+                            iteration=iteration, cfg=cfg, dataset=dataset,
+                            normalizer=normalizer, patterns=task.patterns, shape=shape,
+                            extra={"history": history, "train_seconds": seconds})
+
+    method.train()
+    loop_start = time.perf_counter()
+    bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
+                   disable=quiet or rank > 0, initial=start)
+    running = None
+    for it in range(start, cfg.iters):
+        batch = _to_batch(sampler.sample(it), images, labels, normalizer, device)
+        loss, parts = model(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        value = float(loss.detach())
+        if not np.isfinite(value):
+            raise EgoequivError(f"training diverged at iteration {it + 1} (loss {value}); "
+                                "lower lr or lam")
+        running = value if running is None else 0.95 * running + 0.05 * value
+        if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
+            history.append({"iteration": it + 1, "loss": value, **parts})
+            bar.set_postfix(loss=f"{running:.4f}")
+        bar.update(1)
+        seconds = elapsed_before + time.perf_counter() - loop_start
+        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters:
+            save(it + 1, seconds)
+        if callback is not None:
+            callback(it + 1)
+    bar.close()
+    train_seconds = elapsed_before + time.perf_counter() - loop_start
+    if rank > 0:
+        return {}
+    metrics = {
+        "method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+        "label_split": cfg.label_split, "iterations": cfg.iters,
+        **first_measurements(method, frames, task, normalizer, device),
+        "train_seconds": round(train_seconds, 2),
+        "total_seconds": round(time.perf_counter() - start_time, 2),
+        "num_pairs": int(len(sampler.pairs)) if sampler.pairs is not None else 0,
+        "num_labelled": int(len(task.labelled)),
+        "config": to_dict(cfg),
+        "history": history,
+    }
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    atomic_write_json(out_dir / "config.json", to_dict(cfg))
+    return metrics
+
+
+def _to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,
+              device: torch.device) -> dict:
+    """Gather the uint8 frames of every stream once, normalise them once, split by stream."""
+    streams = [k for k in ("x", "pos_i", "pos_j", "neg_i", "neg_j") if k in idx]
+    flat = torch.from_numpy(np.concatenate([idx[k] for k in streams])).to(device)
+    x = normalizer(images[flat])
+    batch = dict(zip(streams, x.split([len(idx[k]) for k in streams])))
+    if "x" in idx:
+        batch["y"] = labels[flat[: len(idx["x"])]]
+    if "pattern" in idx:
+        batch["pattern"] = torch.from_numpy(idx["pattern"]).to(device)
+        batch["motion"] = torch.from_numpy(idx["motion"]).to(device)
+    return batch
+
+
+def load_metrics(out_dir: str | Path) -> dict:
+    return json.loads((Path(out_dir) / "metrics.json").read_text())

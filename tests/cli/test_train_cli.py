@@ -1,0 +1,39 @@
+import json
+
+import numpy as np
+
+from egoequiv.cli.main import main
+
+TINY = ["--set", "image_size=16", "--set", "channels=1", "--set", "conv_channels=4,8",
+        "--set", "hidden_dim=16", "--set", "feature_dim=8", "--set", "batch_size=8"]
+
+
+def test_train_then_embed(tmp_path, shared_data, capsys):
+    spec = f"eth80:{shared_data / 'eth80'}"
+    rc = main(["train", "--dataset", spec, "--method", "equiv", "--out", str(tmp_path / "r"),
+               "--iters", "4", "--quiet", *TINY])
+    assert rc == 0
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["method"] == "equiv" and metrics["iterations"] == 4
+    rc = main(["embed", "--checkpoint", str(tmp_path / "r" / "checkpoint.pt"), "--dataset", spec,
+               "--out", str(tmp_path / "z.npy"), "--device", "cpu"])
+    assert rc == 0
+    z = np.load(tmp_path / "z.npy")
+    assert z.shape == (3280, 8) and np.isfinite(z).all()
+
+
+def test_unknown_method_and_dataset_list_valid_ones(tmp_path, capsys):
+    rc = main(["train", "--dataset", "eth80:x", "--method", "nope", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "unknown method 'nope'" in err and "equiv+drlim" in err
+    rc = main(["train", "--dataset", "nope:x", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "unknown dataset 'nope'" in err and "eth80" in err
+    assert err.count("\n") == 1
+
+
+def test_bad_config_value_is_one_line(tmp_path, shared_data, capsys):
+    rc = main(["train", "--dataset", f"eth80:{shared_data / 'eth80'}", "--out", str(tmp_path),
+               "--set", "batch_size=0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "batch_size must be > 0" in err and err.count("\n") == 1

@@ -1,0 +1,53 @@
+"""continuous_equivariance_loss = 0.5 * mean_b ||mapped - z_j||^2, recomputed per pair."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from egoequiv.losses import ContinuousEquivarianceLoss, continuous_equivariance_loss
+
+
+def brute(mapped, z_j):
+    rows = list(zip(mapped.tolist(), z_j.tolist(), strict=True))
+    return sum(0.5 * sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) for a, b in rows) / len(
+        rows
+    )
+
+
+def test_random_batch_matches_brute_force():
+    g = torch.Generator().manual_seed(13)
+    mapped = torch.randn(10, 7, generator=g, dtype=torch.float64)
+    z_j = torch.randn(10, 7, generator=g, dtype=torch.float64)
+    want = brute(mapped, z_j)
+    assert continuous_equivariance_loss(mapped, z_j).item() == pytest.approx(want)
+    assert ContinuousEquivarianceLoss()(mapped, z_j).item() == pytest.approx(want)
+
+
+def test_hand_case_and_gradient():
+    mapped = torch.tensor([[3.0, 4.0], [0.0, 0.0]], dtype=torch.float64, requires_grad=True)
+    z_j = torch.zeros(2, 2, dtype=torch.float64)
+    loss = continuous_equivariance_loss(mapped, z_j)
+    assert loss.item() == pytest.approx(0.5 * (25 + 0) / 2)
+    loss.backward()
+    assert mapped.grad.tolist() == [[1.5, 2.0], [0.0, 0.0]]  # (mapped - z_j) / B, finite at 0
+
+
+def test_not_contrastive_collapse_costs_nothing():
+    # documents why it is only used with drlim
+    z = torch.zeros(3, 4)
+    assert continuous_equivariance_loss(z, z).item() == 0.0
+
+
+@pytest.mark.parametrize(
+    "mapped, z_j",
+    [
+        (torch.zeros(3, 4), torch.zeros(3, 5)),
+        (torch.zeros(3, 4), torch.zeros(2, 4)),
+        (torch.zeros(3, 2, 4), torch.zeros(3, 2, 4)),
+        (torch.zeros(0, 4), torch.zeros(0, 4)),
+    ],
+)
+def test_shape_errors_raise(mapped, z_j):
+    with pytest.raises(ValueError, match="continuous_equivariance_loss"):
+        continuous_equivariance_loss(mapped, z_j)

@@ -1,0 +1,79 @@
+"""End-to-end training on a small slice of the real ETH-80 data (16x16 grey)."""
+
+import json
+
+import pytest
+import torch
+
+from egoequiv.config import load_config
+from egoequiv.errors import EgoequivError
+from egoequiv.methods import METHODS
+from egoequiv.train.checkpoint import load_run, read_checkpoint
+from egoequiv.train.trainer import train
+
+TINY = {"image_size": 16, "channels": 1, "conv_channels": "4,8", "hidden_dim": 16,
+        "feature_dim": 8, "batch_size": 8, "iters": 6, "checkpoint_every": 3, "log_every": 2}
+
+
+def tiny(**kw):
+    return load_config(overrides={**TINY, **kw})
+
+
+@pytest.fixture(scope="module")
+def eth80(shared_data):
+    return f"eth80:{shared_data / 'eth80'}"
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_trains_and_writes_metrics(tmp_path, eth80, method):
+    metrics = train(tiny(method=method), eth80, tmp_path, quiet=True)
+    on_disk = json.loads((tmp_path / "metrics.json").read_text())
+    for key in ("method", "dataset", "seed", "top1", "equivariance_error", "train_seconds"):
+        assert key in on_disk
+    assert on_disk["method"] == method and 0 <= metrics["top1"] <= 1
+    assert metrics["equivariance_error"] > 0
+    run = load_run(tmp_path / "checkpoint.pt")
+    assert run.iteration == 6 and run.cfg.method == method
+
+
+def test_killed_run_resumes_to_the_same_weights(tmp_path, eth80):
+    cfg = tiny(method="equiv+drlim", iters=8, checkpoint_every=3)
+    train(cfg, eth80, tmp_path / "straight", quiet=True)
+
+    class Killed(Exception):
+        pass
+
+    def kill_at_5(iteration):
+        if iteration == 5:  # after the checkpoint at 3, before the one at 6
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(cfg, eth80, tmp_path / "resumed", quiet=True, callback=kill_at_5)
+    assert read_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["iteration"] == 3
+    train(cfg, eth80, tmp_path / "resumed", resume=True, quiet=True)
+    a = read_checkpoint(tmp_path / "straight" / "checkpoint.pt")["model"]
+    b = read_checkpoint(tmp_path / "resumed" / "checkpoint.pt")["model"]
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path, eth80):
+    m1 = train(tiny(method="drlim"), eth80, tmp_path / "a", quiet=True)
+    m2 = train(tiny(method="drlim"), eth80, tmp_path / "b", quiet=True)
+    m3 = train(tiny(method="drlim", seed=1), eth80, tmp_path / "c", quiet=True)
+    assert m1["history"] == m2["history"]
+    assert m1["history"] != m3["history"]
+
+
+def test_existing_run_needs_resume_and_same_settings(tmp_path, eth80):
+    train(tiny(method="clsnet"), eth80, tmp_path, quiet=True)
+    with pytest.raises(EgoequivError, match="pass --resume"):
+        train(tiny(method="clsnet"), eth80, tmp_path, quiet=True)
+    with pytest.raises(EgoequivError, match="different settings.*lam"):
+        train(tiny(method="clsnet", lam=0.5), eth80, tmp_path, resume=True, quiet=True)
+
+
+def test_missing_dataset_path_is_one_line_error(tmp_path):
+    with pytest.raises(EgoequivError, match="does not exist") as e:
+        train(tiny(), f"eth80:{tmp_path / 'nowhere'}", tmp_path / "run", quiet=True)
+    assert "\n" not in str(e.value)
