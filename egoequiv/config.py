@@ -34,8 +34,8 @@ class Config:
     keep_fraction: float = 0.7  # fraction of each cluster nearest its centre kept (ours)
     # --- model ---
     model: str = "smallnet"  # smallnet (small images) or alexnet (227x227)
-    conv_channels: list[int] = field(default_factory=lambda: [32, 64])  # smallnet (ours)
-    hidden_dim: int = 256  # smallnet fc1 width (ours)
+    conv_channels: list[int] = field(default_factory=lambda: [20, 50])  # smallnet (ours)
+    hidden_dim: int = 500  # smallnet fc1 width (ours, as Caffe LeNet)
     feature_dim: int = 64  # smallnet fc2 width (ours)
     feature_layer: str = "fc2"  # the layer carrying the unsupervised loss: fc1 or fc2
     map_type: str = "auto"  # affine, bottleneck (ReLU MLP, for 4096-d), auto: by width
@@ -54,7 +54,7 @@ class Config:
     lr: float = 0.01  # paper: picked for clsnet from {0.1, 0.01, 0.001, 0.0001}
     momentum: float = 0.9  # Nesterov
     weight_decay: float = 5e-4
-    batch_size: int = 32  # per stream: labelled images, and unlabelled pairs (paper: 16)
+    batch_size: int = 16  # per stream: labelled images, and unlabelled pairs (paper: 16)
     iters: int = 1500
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda, cuda:N

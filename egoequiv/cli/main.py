@@ -11,9 +11,13 @@ from egoequiv.errors import EgoequivError
 # Each entry is a module path exposing ``register(subparsers)``, which adds one sub-command
 # whose ``func(args) -> int`` runs it. Imported lazily so ``egoequiv --help`` stays fast.
 COMMANDS = [
+    "egoequiv.cli.demo",
     "egoequiv.cli.train",
     "egoequiv.cli.embed",
     "egoequiv.cli.data",
+    "egoequiv.cli.eval",
+    "egoequiv.cli.probe",
+    "egoequiv.cli.report",
 ]
 
 

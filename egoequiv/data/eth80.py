@@ -33,7 +33,8 @@ class Eth80Source(Source):
         cat_dirs = sorted((d for d in self.path.iterdir() if d.is_dir()), key=_numeric_key)
         if not cat_dirs:
             raise DataError(self.path, "no category folders (expected DIR/1 .. DIR/8)")
-        refs, motor, seq, seq_names, times, labels, split, instances = [], [], [], [], [], [], [], []
+        refs, motor, seq, times, labels, split, instances = [], [], [], [], [], [], []
+        seq_names = []
         class_names = []
         for label, cat_dir in enumerate(cat_dirs):
             class_names.append(_category_name(cat_dir))

@@ -120,7 +120,7 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
     unknown = sorted({lb for lb in labels if lb and lb not in class_index})
     if unknown:
         raise DataError(side, f"labels {unknown[:3]} are not in 'classes'")
-    names, units, periods = zip(*(_motor_unit(c) for c in motor_cols))
+    names, units, periods = zip(*(_motor_unit(c) for c in motor_cols), strict=True)
     layout = layout or extra.get("layout", "video")
     if layout == "views":
         steps = extra.get("steps") or {}
@@ -173,7 +173,7 @@ def write_frames_csv(out_dir: str | Path, table: FrameTable, images: list[str],
     out_dir = Path(out_dir)
     spec = table.motor_spec
     motor_cols = []
-    for n, u, p in zip(spec.names, spec.units, spec.periods):
+    for n, u, p in zip(spec.names, spec.units, spec.periods, strict=True):
         suffix = "" if (n.endswith("_deg") or n.endswith("_rad")) else \
             ("_deg" if u == "deg" and p else "_rad" if u == "rad" and p else "")
         motor_cols.append(f"motor_{n}{suffix}")
@@ -200,7 +200,8 @@ def write_frames_csv(out_dir: str | Path, table: FrameTable, images: list[str],
     if rule.layout == "video":
         side["window"] = rule.window
     else:
-        side["steps"] = {n: s for n, s in zip(spec.names, rule.steps)}
+        # keyed by the names the reader will see (the column minus "motor_")
+        side["steps"] = {c[len("motor_"):]: s for c, s in zip(motor_cols, rule.steps, strict=True)}
     if table.class_names is not None:
         side["classes"] = list(table.class_names)
     atomic_write_json(csv_path.with_suffix(".json"), side)

@@ -28,7 +28,8 @@ class NeighbourRule:
         if self.layout == "views" and not self.steps:
             raise ValueError("NeighbourRule('views') needs per-dimension steps")
         if self.layout not in ("video", "views"):
-            raise ValueError(f"NeighbourRule layout must be 'video' or 'views', got {self.layout!r}")
+            raise ValueError(
+                f"NeighbourRule layout must be 'video' or 'views', got {self.layout!r}")
 
 
 @dataclass

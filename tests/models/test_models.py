@@ -10,7 +10,7 @@ def test_smallnet_layers_and_widths():
     assert out["fc1"].shape == (3, 20) and out["fc2"].shape == (3, 10)
     assert (out["fc1"] >= 0).all()  # fc1 is after its ReLU
     with pytest.raises(ValueError, match="too small"):
-        SmallConvNet(1, 2, conv_channels=(8, 8, 8))
+        SmallConvNet(1, 16, conv_channels=(8, 8, 8))
 
 
 def test_smallnet_channels_last_gives_same_features():

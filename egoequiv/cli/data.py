@@ -1,0 +1,110 @@
+"""``egoequiv data info|convert|download``: inspect, export and fetch data sources."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from egoequiv.utils.progress import progress
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("data", help="inspect, convert and download data sets",
+                              description="Inspect, convert and download data sets.")
+    sub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    sub.required = True
+
+    info = sub.add_parser("info", help="what a source holds (images, sequences, motor, ...)")
+    info.add_argument("spec", metavar="SPEC", help="dataset spec, e.g. kitti-raw:DIR")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(func=cmd_info)
+
+    conv = sub.add_parser("convert", help="write a source as frames-csv (PNG frames + CSV)")
+    conv.add_argument("spec", metavar="SPEC")
+    conv.add_argument("out_dir", metavar="OUT_DIR")
+    conv.set_defaults(func=cmd_convert)
+
+    dl = sub.add_parser("download", help="fetch smallNORB or SUN397; print KITTI instructions")
+    dl.add_argument("dataset", choices=["norb", "sun397", "kitti"])
+    dl.add_argument("--to", required=True, metavar="DIR", help="destination folder")
+    dl.add_argument("--url-base", metavar="URL", help="a mirror: files are fetched as "
+                                                      "URL/<file name>")
+    dl.set_defaults(func=cmd_download)
+
+
+def cmd_info(args) -> int:
+    from egoequiv.data.registry import open_source
+
+    source = open_source(args.spec)
+    info = _table(source).info()
+    info = {"source": source.describe(), **info}
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    labelled = (f"{info['num_classes']} classes, {info['num_labelled']} labelled"
+                if info["num_classes"] is not None else "unlabelled")
+    rows = [("source", info["source"]), ("images", info["num_images"]),
+            ("sequences", info["num_sequences"]), ("labels", labelled),
+            ("layout", info["layout"])]
+    if info["splits"]:
+        rows.append(("splits", ", ".join(f"{k or '(none)'} {v}"
+                                         for k, v in info["splits"].items())))
+    for m in info["motor"]:
+        cyclic = f", cyclic {m['period']:g}" if m["period"] else ""
+        rows.append((f"motor {m['name']}",
+                     f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    for w in info["warnings"]:
+        print(f"warning: {w}")
+    return 0
+
+
+def _table(source):
+    """The source's table; its warnings are reported from ``table.warnings`` instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return source.table()
+
+
+def _num(x) -> str:
+    return "-" if x is None else f"{x:.4g}"
+
+
+def cmd_convert(args) -> int:
+    from egoequiv.data.frames_csv import write_frames_csv
+    from egoequiv.data.registry import open_source
+
+    source = open_source(args.spec)
+    table = _table(source)
+    for w in table.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    out = Path(args.out_dir)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    names = []
+    bar = progress(total=len(table), desc=f"convert {source.name}", unit="img")
+    for i, ref in enumerate(table.refs):
+        arr = source.load_image(ref)
+        name = f"images/{i:07d}.png"
+        Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(out / name)
+        names.append(name)
+        bar.update(1)
+    bar.close()
+    path = write_frames_csv(out, table, names)
+    print(f"wrote {len(table)} frames: {path} (use --dataset frames-csv:{path})")
+    return 0
+
+
+def cmd_download(args) -> int:
+    from egoequiv.data.download import KITTI_HELP, download_dataset
+
+    if args.dataset == "kitti":
+        print(KITTI_HELP.format(to=args.to))
+        return 0
+    download_dataset(args.dataset, args.to, url_base=args.url_base)
+    return 0

@@ -1,0 +1,55 @@
+"""``egoequiv eval``: the full evaluation suite on a trained checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def register(sub) -> None:
+    from egoequiv.cli.probe import add_suite_args
+
+    p = sub.add_parser("eval", help="evaluate a trained checkpoint (every measurement)",
+                       description="Run the evaluation suite on a checkpoint's features; "
+                                   "writes OUT/metrics.json and plots.")
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a run")
+    p.add_argument("--dataset", help="dataset spec (default: the one it was trained on)")
+    p.add_argument("--out", help="output directory (default: CHECKPOINT_DIR/eval)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_suite_args(p)
+    p.set_defaults(func=run)
+
+
+def _use_patterns(task, patterns) -> None:
+    """The checkpoint's motion patterns (those its maps were trained on), if they fit."""
+    if len(patterns.scale) != task.table.motor_spec.dim:
+        return
+    task.patterns = patterns
+    for pairs in (task.pairs, task.test_pairs):
+        pairs.pattern = patterns.assign(pairs.motion)
+
+
+def run(args) -> int:
+    from egoequiv.cli.probe import evaluate_and_write, parse_metrics
+    from egoequiv.data.cache import load_frames
+    from egoequiv.data.registry import open_source
+    from egoequiv.evaluate.model import evaluate_model
+    from egoequiv.train.checkpoint import load_run
+    from egoequiv.train.task import build_task
+    from egoequiv.utils.device import resolve_device
+
+    parse_metrics(args.metrics)  # fail before loading data
+    device = resolve_device(args.device)
+    run_ = load_run(args.checkpoint, device)
+    cfg = run_.cfg
+    dataset = args.dataset or run_.dataset
+    frames = load_frames(open_source(dataset), cfg.image_size, run_.shape["in_channels"],
+                         quiet=True)
+    task = build_task(frames, cfg)
+    _use_patterns(task, run_.patterns)
+    args.out = args.out or str(Path(args.checkpoint).resolve().parent / "eval")
+    meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+            "label_split": cfg.label_split, "source": "eval", "checkpoint": str(args.checkpoint),
+            "iteration": run_.iteration, "feature_dim": int(run_.method.feature_dim)}
+    evaluate_and_write(None, task, args, meta, measure=lambda **options: evaluate_model(
+        run_.method, task, run_.normalizer, device, **options))
+    return 0

@@ -1,0 +1,28 @@
+"""``egoequiv report``: gather runs' metrics.json into one report.md with tables and plots."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="gather runs into report.md (tables and plots)",
+                       description="Find every metrics.json under the given run directories; "
+                                   "write OUT/report.md: a table per dataset (rows methods, "
+                                   "columns measurements, mean ± std over seeds) and plots.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (searched "
+                                                              "recursively for metrics.json)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from egoequiv.errors import EgoequivError
+    from egoequiv.evaluate.report import gather, write_report
+
+    missing = [r for r in args.runs if not Path(r).exists()]
+    if missing:
+        raise EgoequivError(f"run directory not found: {', '.join(missing)}")
+    path = write_report(args.runs, args.out)
+    print(f"{len(gather(args.runs))} runs -> {path}")
+    return 0

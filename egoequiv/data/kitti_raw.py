@@ -1,0 +1,198 @@
+"""KITTI raw (Geiger et al., IJRR 2013): synchronised drives with images and GPS/IMU (OXTS).
+
+``DIR`` is one ``*_sync`` drive folder or a folder holding several (a date folder, or a folder of
+date folders). A drive: ``image_0{0..3}/data/%010d.png`` + ``image_0N/timestamps.txt``;
+``oxts/data/%010d.txt`` (one line of 30 numbers: lat lon alt roll pitch yaw vn ve vf ...; see
+``oxts/dataformat.txt``) + ``oxts/timestamps.txt`` (``YYYY-MM-DD HH:MM:SS.nnnnnnnnn``). 10 Hz.
+
+Options: ``camera=image_02`` (left colour, default; ``image_00`` grey left), ``window=1.0``.
+Motor reading per frame: heading = OXTS yaw in degrees (0 = east, counter-clockwise positive,
+cyclic) and odometer = forward speed ``vf`` integrated (trapezoid) over the OXTS timestamps, in
+metres; a pair's motion is (heading change, distance travelled). Time: the camera timestamps in
+seconds from the drive's first frame. Label: the drive's category (City, Residential, Road,
+Campus, Person) from the packaged table ``resources/kitti_raw_categories.csv`` (-1 for a drive
+not in it, with a warning). Frames without an image or an OXTS record (partial downloads) are
+skipped with one warning counting them. Errors (file:line): wrong OXTS field count, NaN,
+timestamps going backwards.
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+import math
+import time as _time
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from egoequiv.data.motor import MotorSpec
+from egoequiv.data.source import Source
+from egoequiv.data.table import FrameTable, NeighbourRule
+from egoequiv.errors import DataError
+
+CATEGORIES = ["City", "Residential", "Road", "Campus", "Person"]
+CAMERAS = ("image_00", "image_01", "image_02", "image_03")
+OXTS_FIELDS = ("lat lon alt roll pitch yaw vn ve vf vl vu ax ay az af al au wx wy wz wf wl wu "
+               "pos_accuracy vel_accuracy navstat numsats posmode velmode orimode").split()
+YAW, VF = OXTS_FIELDS.index("yaw"), OXTS_FIELDS.index("vf")
+
+
+class KittiRawSource(Source):
+    name = "kitti-raw"
+    options = {"camera": str, "window": float}
+
+    def __init__(self, path, **options):
+        super().__init__(path, **options)
+        grey = self.opts.get("camera", "image_02") in ("image_00", "image_01")
+        self.default_channels = 1 if grey else 3
+
+    def _build_table(self) -> FrameTable:
+        camera = self.opts.get("camera", "image_02")
+        if camera not in CAMERAS:
+            raise DataError(self.path, f"camera={camera!r}: expected one of {', '.join(CAMERAS)}")
+        categories = drive_categories()
+        refs, motor, seq, times, labels, frames, speeds = [], [], [], [], [], [], []
+        seq_names, notes = [], []
+        total = no_image = no_oxts = 0
+        for drive in find_drives(self.path):
+            oxts_t, records, present = read_oxts(drive)
+            odo = odometer(oxts_t, records[:, VF], present)
+            cam_ts = drive / camera / "timestamps.txt"
+            cam_t = read_timestamps(cam_ts) if cam_ts.exists() else oxts_t
+            drive_name = drive.name[:-5] if drive.name.endswith("_sync") else drive.name
+            label = CATEGORIES.index(categories[drive_name]) if drive_name in categories else -1
+            if label < 0:
+                notes.append(f"kitti-raw: drive {drive_name} is not in the category table; "
+                             f"its frames are unlabelled")
+            seq_names.append(drive_name)
+            t0 = cam_t[0] if len(cam_t) else 0.0
+            for k in range(len(cam_t)):
+                total += 1
+                image = drive / camera / "data" / f"{k:010d}.png"
+                if not image.exists():
+                    no_image += 1
+                    continue
+                if k >= len(present) or not present[k]:
+                    no_oxts += 1
+                    continue
+                refs.append(str(image))
+                motor.append((math.degrees(records[k, YAW]), odo[k]))
+                seq.append(len(seq_names) - 1)
+                times.append(cam_t[k] - t0)
+                labels.append(label)
+                frames.append(k)
+                speeds.append(records[k, VF])
+        if no_image or no_oxts:
+            notes.append(f"kitti-raw: skipped {no_image + no_oxts} of {total} frames "
+                         f"({no_image} without an image in {camera}, {no_oxts} without an OXTS "
+                         f"record)")
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        if not refs:
+            raise DataError(self.path, f"no frame has both a {camera} image and an OXTS record")
+        return FrameTable(
+            refs=refs,
+            motor=np.array(motor, dtype=np.float64),
+            motor_spec=MotorSpec(("heading", "odometer"), ("deg", "m"), (360.0, None)),
+            sequence=np.array(seq, dtype=np.int64),
+            sequence_names=seq_names,
+            time=np.array(times, dtype=np.float64),
+            neighbours=NeighbourRule("video", window=float(self.opts.get("window", 1.0))),
+            labels=np.array(labels, dtype=np.int64),
+            class_names=list(CATEGORIES),
+            meta={"frame": np.array(frames, dtype=np.int64),
+                  "speed": np.array(speeds, dtype=np.float64)},
+            warnings=notes,
+        )
+
+
+def find_drives(folder: Path) -> list[Path]:
+    """The drive folders in ``folder`` (itself, its ``*_sync`` children, or grandchildren)."""
+    if (folder / "oxts").is_dir():
+        return [folder]
+    drives = sorted(p for p in folder.glob("*_sync") if p.is_dir())
+    drives += sorted(p for p in folder.glob("*/*_sync") if p.is_dir())
+    if not drives:
+        raise DataError(folder, "not a KITTI raw drive (no oxts/ folder) and no *_sync drive "
+                                "folders inside")
+    return drives
+
+
+def drive_categories() -> dict[str, str]:
+    """{drive name (``2011_09_26_drive_0001``): category} from the packaged table."""
+    text = resources.files("egoequiv").joinpath("resources/kitti_raw_categories.csv").read_text()
+    return {row["drive"]: row["category"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def read_timestamps(path: Path) -> np.ndarray:
+    """Seconds since the epoch, one per line; error (file:line) if time goes backwards."""
+    out = []
+    with open(path) as f:
+        lines = f.read().splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    for line, text in enumerate(lines, start=1):
+        text = text.strip()
+        try:
+            stamp, _, frac = text.partition(".")
+            seconds = calendar.timegm(_time.strptime(stamp, "%Y-%m-%d %H:%M:%S"))
+            value = seconds + (float("0." + frac) if frac else 0.0)
+        except ValueError:
+            raise DataError(path, f"expected YYYY-MM-DD HH:MM:SS.nnnnnnnnn, got {text!r}",
+                            line) from None
+        if out and value < out[-1]:
+            raise DataError(path, f"timestamp goes backwards ({text} is "
+                                  f"{out[-1] - value:.3f} s before the previous line)", line)
+        out.append(value)
+    return np.array(out, dtype=np.float64)
+
+
+def read_oxts(drive: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(times (K,), records (K, 30), present (K,) bool) of a drive's OXTS; K = timestamp lines."""
+    stamps = drive / "oxts" / "timestamps.txt"
+    if not stamps.exists():
+        raise DataError(stamps, "OXTS timestamps file is missing")
+    times = read_timestamps(stamps)
+    records = np.full((len(times), len(OXTS_FIELDS)), np.nan)
+    present = np.zeros(len(times), dtype=bool)
+    for k in range(len(times)):
+        path = drive / "oxts" / "data" / f"{k:010d}.txt"
+        if path.exists():
+            records[k] = parse_oxts(path)
+            present[k] = True
+    return times, records, present
+
+
+def parse_oxts(path: Path) -> np.ndarray:
+    """The 30 numbers of one OXTS record file (first non-empty line)."""
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    if not lines:
+        raise DataError(path, "empty OXTS record", 1)
+    fields = lines[0].split()
+    if len(fields) != len(OXTS_FIELDS):
+        raise DataError(path, f"{len(fields)} fields, expected {len(OXTS_FIELDS)} "
+                              f"(see oxts/dataformat.txt)", 1)
+    try:
+        values = np.array([float(x) for x in fields])
+    except ValueError as e:
+        raise DataError(path, f"not a number ({e})", 1) from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise DataError(path, f"field {OXTS_FIELDS[bad[0]]} is {fields[bad[0]]}, expected a "
+                              f"finite number", 1)
+    return values
+
+
+def odometer(times: np.ndarray, speed: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Distance travelled (m) at each record: trapezoid integral of ``speed`` over ``times``,
+    bridging records that are missing; NaN where the record itself is missing."""
+    out = np.full(len(times), np.nan)
+    idx = np.flatnonzero(present)
+    if len(idx):
+        steps = 0.5 * (speed[idx][1:] + speed[idx][:-1]) * np.diff(times[idx])
+        out[idx] = np.concatenate([[0.0], np.cumsum(steps)])
+    return out

@@ -1,0 +1,1 @@
+"""``egoequiv demo``: the paper's comparison on the embedded rendered data."""

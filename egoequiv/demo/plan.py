@@ -1,0 +1,54 @@
+"""What the demo runs: data sets, methods, budgets. Two plans, ``default`` (<= 20 min on
+2 CPU cores, rendering included) and ``quick`` (<= 3 min)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
+               "equiv+drlim-continuous")
+DRIVE_METHODS = ("clsnet", "equiv", "equiv+drlim", "equiv+drlim-continuous")
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    name: str  # short task name, used in folder names and the report
+    title: str
+    dataset: str  # dataset spec
+    methods: tuple[str, ...]
+    splits: int  # label splits (each with its own seed): mean and std over them
+    config: dict = field(default_factory=dict)  # config overrides for every run
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    name: str
+    tasks: tuple[TaskPlan, ...]
+    metrics: tuple[str, ...] | None = None  # None: every measurement of the suite
+
+
+# Budgets were chosen by timing on a 2-core machine (see docs/demo.md).
+DEFAULT = DemoPlan("default", (
+    TaskPlan("objects", "NORB-style objects: few labels + unlabelled view pairs",
+             "rendered-objects", ALL_METHODS, splits=3,
+             config={"image_size": 32, "labels_per_class": 5, "iters": 600,
+                     "batch_size": 32}),
+    TaskPlan("drive", "Driving scenes: few labels + unlabelled video pairs",
+             "rendered-drive", DRIVE_METHODS, splits=3,
+             config={"image_size": 32, "labels_per_class": 10, "iters": 600,
+                     "batch_size": 32}),
+))
+
+QUICK = DemoPlan("quick", (
+    TaskPlan("objects", "NORB-style objects (quick): few labels + unlabelled view pairs",
+             "rendered-objects:instances=6,elevations=3,lightings=1,size=32",
+             ALL_METHODS, splits=1,
+             config={"image_size": 32, "labels_per_class": 5, "iters": 80, "batch_size": 32}),
+    TaskPlan("drive", "Driving scenes (quick): few labels + unlabelled video pairs",
+             "rendered-drive:sequences=2,frames=40,size=32",
+             ("clsnet", "equiv+drlim"), splits=1,
+             config={"image_size": 32, "labels_per_class": 10, "iters": 80,
+                     "batch_size": 32}),
+), metrics=("recognition", "equivariance", "learned_maps", "slowness", "ranking"))
+
+PLANS = {"default": DEFAULT, "quick": QUICK}

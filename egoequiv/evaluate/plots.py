@@ -1,0 +1,120 @@
+"""Plots of the evaluation (matplotlib's Agg canvas, no display, no pyplot state).
+
+Each function writes one PNG atomically (a temporary file, then renamed) and returns its path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
+    fig.savefig(tmp, format="png", bbox_inches="tight")
+    os.replace(tmp, path)
+    return path
+
+
+def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
+              ylabel: str = "", xlabels: Sequence[str] | None = None,
+              errors: dict[str, Sequence[float | None]] | None = None) -> Path:
+    """Grouped bars: one series per key of ``groups`` (None values left out), optional std bars."""
+    n = max((len(v) for v in groups.values()), default=0)
+    fig = _figure(max(4.0, 0.6 * n * max(1, len(groups)) + 2), 3.5)
+    ax = fig.add_subplot(111)
+    width = 0.8 / max(1, len(groups))
+    for k, (name, values) in enumerate(groups.items()):
+        vals = np.array([np.nan if v is None else v for v in values], float)
+        err = None
+        if errors and name in errors:
+            err = np.array([0.0 if v is None else v for v in errors[name]], float)
+        ax.bar(np.arange(len(vals)) + k * width, vals, width, yerr=err, label=name)
+    ax.set_xticks(np.arange(n) + width * (len(groups) - 1) / 2)
+    ax.set_xticklabels(list(xlabels) if xlabels else [str(i) for i in range(n)],
+                       rotation=30 if n > 6 else 0)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    if len(groups) > 1:
+        ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_equivariance_per_pattern(per_pattern: Sequence[float | None], path,
+                                  names: Sequence[str] | None = None) -> Path:
+    return plot_bars({"refitted M'_g": per_pattern}, path, "Equivariance error per pattern",
+                     "mean ||M'z_i - z_j|| / ||z_i - z_j||", names)
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path,
+             title: str = "Slowness ROC") -> Path:
+    """ROC curves {name: (fpr, tpr)} with the chance diagonal."""
+    fig = _figure(4.0, 4.0)
+    ax = fig.add_subplot(111)
+    for name, (fpr, tpr) in curves.items():
+        ax.plot(fpr, tpr, label=name)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.set_xlabel("false positive rate (non-neighbours)")
+    ax.set_ylabel("true positive rate (neighbours)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="lower right")
+    return _save(fig, path)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) floats in [0, 1] (uint8 scaled by 255, floats min-max scaled)."""
+    im = np.asarray(image, dtype=np.float64)
+    if im.ndim == 2:
+        im = im[:, :, None]
+    if np.asarray(image).dtype == np.uint8:
+        im = im / 255.0
+    else:
+        lo, hi = float(im.min()), float(im.max())
+        im = (im - lo) / (hi - lo) if hi > lo else np.zeros_like(im)
+    return np.repeat(im, 3, axis=2) if im.shape[2] == 1 else im[:, :, :3]
+
+
+def plot_retrieval_grid(images: np.ndarray, queries: np.ndarray, neighbours: np.ndarray,
+                        true_next: np.ndarray | None, path, title: str = "") -> Path:
+    """One row per query: the query image, a gap, then its neighbours; the true next frame
+    framed green, the query framed black.
+
+    ``images`` (N, H, W, C) uint8 or float; ``queries`` (Q,) and ``neighbours`` (Q, k) frame
+    indices; ``true_next`` (Q,) frame index (or -1) to mark, or None. One mosaic image is drawn.
+    """
+    neighbours = np.asarray(neighbours)
+    q, k = neighbours.shape
+    h, w = np.asarray(images[0]).shape[:2]
+    b = max(1, h // 8)  # frame width
+    cell_h, cell_w = h + 2 * b, w + 2 * b
+    canvas = np.ones((q * cell_h, (k + 1) * cell_w + b, 3))
+    for r in range(q):
+        for c in range(k + 1):
+            frame = int(queries[r]) if c == 0 else int(neighbours[r, c - 1])
+            hit = c > 0 and true_next is not None and frame == int(true_next[r])
+            colour = (0.2, 0.85, 0.2) if hit else ((0, 0, 0) if c == 0 else (1.0, 1.0, 1.0))
+            y0, x0 = r * cell_h, c * cell_w + (b if c > 0 else 0)
+            canvas[y0:y0 + cell_h, x0:x0 + cell_w] = colour
+            canvas[y0 + b:y0 + b + h, x0 + b:x0 + b + w] = _as_rgb(images[frame])
+    scale = 0.9 / max(h, 16)
+    fig = _figure(max(2.0, canvas.shape[1] * scale), max(1.0, canvas.shape[0] * scale) + 0.3)
+    ax = fig.add_axes((0, 0, 1, 0.92 if title else 1))
+    ax.imshow(canvas, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,164 @@
+"""Recognition with few labels: top-1 / top-k accuracy of a classifier on frozen features.
+
+``topk_accuracy``: a test image counts as correct when its true class is among the k highest
+scores; with r classes scoring strictly higher and t classes (the true one included) tied with
+it, the credit is clip((k - r) / t, 0, 1), the expected accuracy under random tie-breaking (so a
+constant classifier scores k/C, not 1). Images with label < 0 are ignored.
+
+Classifiers on frozen features (the candidate training set is the labelled subset only):
+- ``linear_probe``: multinomial logistic regression, features standardised by the training
+  subset's mean/std, L2 penalty ``weight_decay * ||W||^2`` (bias unpenalised), full-batch L-BFGS
+  in float64 from zero weights, so the result does not depend on a seed or on thread timing.
+- ``knn_classify``: votes of the k nearest labelled images ("cosine" or "l2"), each vote weighted
+  1 + 1e-6 * similarity rank so ties between classes go to the closer neighbours.
+
+``few_label_recognition``: for each of ``splits`` random labelled subsets (``labels_per_class``
+training images per class, drawn with numpy's generator seeded by [seed, split]), train the
+classifier on the subset, score every labelled test image; top-1 and top-k mean and population
+std over the subsets. Default k: 10 when there are more than 10 classes, else max(2, C // 2).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from egoequiv.evaluate._chunks import chunks, pairwise_distance, rows_for
+
+
+def default_topk(num_classes: int) -> int:
+    return 10 if num_classes > 10 else max(2, num_classes // 2)
+
+
+def topk_accuracy(scores: np.ndarray, labels: np.ndarray, k: int = 1) -> float | None:
+    """Fraction of images (label >= 0) whose true class is in the top k (ties: see module doc)."""
+    scores = np.asarray(scores, np.float64)
+    labels = np.asarray(labels, np.int64)
+    keep = labels >= 0
+    if not keep.any():
+        return None
+    scores, labels = scores[keep], labels[keep]
+    true = scores[np.arange(len(labels)), labels][:, None]
+    higher = (scores > true).sum(axis=1)
+    tied = (scores == true).sum(axis=1)
+    return float(np.clip((k - higher) / tied, 0.0, 1.0).mean())
+
+
+@dataclass
+class LinearProbe:
+    """A fitted probe: logits(z) = ((z - mean) / std) @ weight + bias."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    weight: np.ndarray  # (D, C)
+    bias: np.ndarray  # (C,)
+
+    def logits(self, z: np.ndarray) -> np.ndarray:
+        return ((np.asarray(z, np.float64) - self.mean) / self.std) @ self.weight + self.bias
+
+
+def fit_linear_probe(train_z, train_y, num_classes: int | None = None,
+                     weight_decay: float = 1e-3, max_iter: int = 200) -> LinearProbe:
+    """Multinomial logistic regression (see module doc). Labels < 0 are dropped."""
+    train_z = np.asarray(train_z, np.float64)
+    train_y = np.asarray(train_y, np.int64)
+    keep = train_y >= 0
+    train_z, train_y = train_z[keep], train_y[keep]
+    c = num_classes or int(train_y.max()) + 1
+    mean = train_z.mean(axis=0)
+    std = train_z.std(axis=0)
+    std = np.where(std > 1e-12, std, 1.0)
+    x = torch.from_numpy((train_z - mean) / std)
+    y = torch.from_numpy(train_y)
+    w = torch.zeros(x.shape[1], c, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(c, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=max_iter, tolerance_grad=1e-9,
+                            tolerance_change=1e-12, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(x @ w + b, y) + weight_decay * (w * w).sum()
+        loss.backward()
+        return loss
+
+    threads = torch.get_num_threads()
+    if x.numel() * c < 10_000_000:  # small: thread start-up costs more than it saves
+        torch.set_num_threads(1)
+    try:
+        opt.step(closure)
+    finally:
+        torch.set_num_threads(threads)
+    return LinearProbe(mean, std, w.detach().numpy().copy(), b.detach().numpy().copy())
+
+
+def linear_probe(train_z, train_y, test_z, num_classes: int | None = None,
+                 weight_decay: float = 1e-3, max_iter: int = 200) -> np.ndarray:
+    """Logits (M, C) of a linear probe trained on (train_z, train_y), on ``test_z``."""
+    return fit_linear_probe(train_z, train_y, num_classes, weight_decay, max_iter).logits(test_z)
+
+
+def knn_classify(train_z, train_y, test_z, k: int = 5, metric: str = "cosine",
+                 num_classes: int | None = None) -> np.ndarray:
+    """Vote scores (M, C) of the ``k`` nearest labelled training images (see module doc)."""
+    train_z = np.asarray(train_z, np.float64)
+    train_y = np.asarray(train_y, np.int64)
+    keep = train_y >= 0
+    train_z, train_y = train_z[keep], train_y[keep]
+    c = num_classes or int(train_y.max()) + 1
+    k = min(k, len(train_z))
+    scores = np.zeros((len(test_z), c))
+    for s in chunks(len(test_z), rows_for(len(train_z))):
+        d = pairwise_distance(np.asarray(test_z[s], np.float64), train_z, metric)
+        near = np.argsort(d, axis=1, kind="stable")[:, :k]
+        weight = 1.0 + 1e-6 * (k - np.arange(k))[None, :]
+        rows = np.repeat(np.arange(len(near)), k)
+        np.add.at(scores[s], (rows, train_y[near].ravel()), np.broadcast_to(weight, near.shape)
+                  .ravel())
+    return scores
+
+
+def choose_subset(labels: np.ndarray, pool: np.ndarray, per_class: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """``per_class`` random members of each class (label >= 0) of ``pool``, sorted."""
+    chosen = []
+    for c in np.unique(labels[pool]):
+        if c < 0:
+            continue
+        members = pool[labels[pool] == c]
+        chosen.append(rng.choice(members, min(per_class, len(members)), replace=False))
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
+
+
+def few_label_recognition(z, labels, train_idx, test_idx, labels_per_class: int = 10,
+                          splits: int = 5, classifier: str = "linear", seed: int = 0,
+                          k: int | None = None, num_classes: int | None = None,
+                          knn_k: int = 5, weight_decay: float = 1e-3) -> dict:
+    """{"top1_mean", "top1_std", "topk_mean", "topk_std", "k", "splits", "per_split"}."""
+    z = np.asarray(z)
+    labels = np.asarray(labels, np.int64)
+    train_idx, test_idx = np.asarray(train_idx), np.asarray(test_idx)
+    test_idx = test_idx[labels[test_idx] >= 0]
+    c = num_classes or int(labels.max()) + 1
+    k = k or default_topk(c)
+    top1, topk = [], []
+    for split in range(splits):
+        subset = choose_subset(labels, train_idx, labels_per_class,
+                               np.random.default_rng([seed, split]))
+        if classifier == "linear":
+            scores = linear_probe(z[subset], labels[subset], z[test_idx], c, weight_decay)
+        elif classifier == "knn":
+            scores = knn_classify(z[subset], labels[subset], z[test_idx], knn_k, "cosine", c)
+        else:
+            raise ValueError(f"unknown classifier {classifier!r}: use linear or knn")
+        top1.append(topk_accuracy(scores, labels[test_idx], 1))
+        topk.append(topk_accuracy(scores, labels[test_idx], k))
+    ok = [t is not None for t in top1]
+    t1 = [t for t, o in zip(top1, ok, strict=True) if o]
+    tk = [t for t, o in zip(topk, ok, strict=True) if o]
+    return {"top1_mean": float(np.mean(t1)) if t1 else None,
+            "top1_std": float(np.std(t1)) if t1 else None,
+            "topk_mean": float(np.mean(tk)) if tk else None,
+            "topk_std": float(np.std(tk)) if tk else None,
+            "k": int(k), "splits": int(splits), "per_split": top1}

@@ -1,0 +1,135 @@
+"""KITTI odometry: the two real excerpts, the official layout, and bad pose files."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from egoequiv.data.kitti_odometry import KittiOdometrySource, relative_motion
+from egoequiv.data.registry import open_source
+from egoequiv.errors import DataError
+
+
+def table_of(path, **opts):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the real excerpts are complete: no warning
+        source = KittiOdometrySource(str(path), **opts)
+        return source, source.table()
+
+
+def steps(table):
+    d = table.motor_spec.difference(table.motor[:-1], table.motor[1:])
+    return d[:, 0], d[:, 1]
+
+
+def test_sequence_2_turns(shared_data):
+    source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_2")
+    assert len(table) == 51 and table.labels is None and table.class_names is None
+    yaw, dist = steps(table)
+    assert 0.3 <= np.abs(yaw).min() and np.abs(yaw).max() <= 2.75  # ~0.3-2.7 deg per frame
+    assert np.all(yaw < 0)  # a right turn: heading is counter-clockwise positive
+    assert 0.9 < dist.min() and dist.max() < 1.3 and abs(dist.mean() - 1.0) < 0.1
+    dyaw, forward, right = source.relative_motion(0, 1)
+    assert abs(dyaw - yaw[0]) < 1e-6 and 0.95 < forward < 1.05 and abs(right) < 0.1
+    # per frame, the odometer step is the forward distance in the camera frame (as documented)
+    forwards = [source.relative_motion(i, i + 1)[1] for i in range(50)]
+    np.testing.assert_allclose(dist, forwards, atol=0.002)
+    np.testing.assert_allclose(table.time[:3], [0.0, 0.1, 0.2])
+    assert table.neighbours.layout == "video" and table.neighbours.window == 1.0
+    img = source.load_image(table.refs[0])
+    assert img.shape == (376, 1241, 1) and img.dtype == np.uint8
+
+
+def test_sequence_1_goes_straight(shared_data):
+    source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_1")
+    yaw, dist = steps(table)
+    assert np.abs(yaw).max() < 0.15 and abs(np.ptp(table.motor[:, 0])) < 2.0
+    assert 1.15 < dist.min() and dist.max() < 1.25  # about 1.2 m per frame
+    _, forward, right = source.relative_motion(10, 20)
+    assert 11.5 < forward < 12.5 and abs(right) < 0.5
+
+
+def test_folder_of_sequences(shared_data):
+    table = open_source(f"kitti-odometry:{shared_data / 'kitti_odometry'}").table()
+    assert table.sequence_names == ["KITTI_sequence_1", "KITTI_sequence_2"]
+    assert len(table) == 102 and table.info()["num_classes"] is None
+
+
+def yaw_pose(deg, x, z):
+    a = math.radians(-deg)  # left turn positive = negative rotation about camera y (down)
+    r = np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]])
+    return np.hstack([r, [[x], [0.0], [z]]])
+
+
+def make_layout(root, n=4):
+    """sequences/00 (+ poses/00.txt) turning left 2 deg and moving 1 m per frame; 11 unposed."""
+    seq = root / "sequences" / "00"
+    (seq / "image_0").mkdir(parents=True)
+    (root / "sequences" / "11" / "image_0").mkdir(parents=True)
+    (root / "poses").mkdir()
+    lines, heading, x, z = [], 0.0, 0.0, 0.0
+    for k in range(n):
+        lines.append(" ".join(f"{v:e}" for v in yaw_pose(heading, x, z).ravel()))
+        Image.new("L", (6, 4), k).save(seq / "image_0" / f"{k:06d}.png")
+        x -= math.sin(math.radians(heading))  # forward = (-sin h, cos h) in (x, z)
+        z += math.cos(math.radians(heading))
+        heading += 2.0
+    (root / "poses" / "00.txt").write_text("\n".join(lines) + "\n")
+    return seq
+
+
+def test_odometry_layout(tmp_path):
+    make_layout(tmp_path)
+    with pytest.warns(UserWarning, match=r"skipped 1 sequences without poses \(11\)"):
+        source = KittiOdometrySource(str(tmp_path))
+        table = source.table()
+    # the poses are written with 7 significant digits, as KITTI's
+    np.testing.assert_allclose(table.motor[:, 0], [0, 2, 4, 6], atol=1e-4)
+    np.testing.assert_allclose(table.motor[:, 1], [0, 1, 2, 3], atol=1e-4)
+    dyaw, forward, right = source.relative_motion(1, 2)
+    assert abs(dyaw - 2.0) < 1e-4 and abs(forward - 1.0) < 1e-4 and abs(right) < 1e-4
+    dyaw, forward, right = relative_motion(yaw_pose(0, 0, 0), yaw_pose(0, 0.5, 0))
+    assert dyaw == 0 and forward == 0 and right == 0.5
+    # sequences/NN given directly finds ../../poses/NN.txt
+    assert len(KittiOdometrySource(str(tmp_path / "sequences" / "00")).table()) == 4
+
+
+def test_missing_images_and_times_txt(tmp_path):
+    seq = make_layout(tmp_path)
+    (seq / "image_0" / "000002.png").unlink()
+    (seq / "times.txt").write_text("0.0\n0.11\n0.2\n0.31\n")
+    with pytest.warns(UserWarning, match="skipped 1 of 4 frames"):
+        table = KittiOdometrySource(str(seq)).table()
+    assert list(table.meta["frame"]) == [0, 1, 3]
+    np.testing.assert_allclose(table.time, [0.0, 0.11, 0.31])
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("1 2 3 4 5 6 7 8 9 10 11", "11 numbers, expected 12"),
+    ("1 0 0 0 0 1 0 nan 0 0 1 0", "pose has a NaN or infinite value"),
+    ("1 0 0 0 0 1 0 x 0 0 1 0", "not a number"),
+])
+def test_bad_pose_line(tmp_path, bad, message):
+    make_layout(tmp_path)
+    poses = tmp_path / "poses" / "00.txt"
+    lines = poses.read_text().splitlines()
+    lines[2] = bad
+    poses.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataError, match=rf"{poses}:3: {message}"):
+        KittiOdometrySource(str(tmp_path / "sequences" / "00")).table()
+
+
+def test_times_backwards(tmp_path):
+    seq = make_layout(tmp_path)
+    (seq / "times.txt").write_text("0.0\n0.1\n0.05\n0.3\n")
+    with pytest.raises(DataError, match=rf"{seq / 'times.txt'}:3: time 0.05 goes backwards"):
+        KittiOdometrySource(str(seq)).table()
+
+
+def test_no_sequence(tmp_path):
+    with pytest.raises(DataError, match=rf"{tmp_path}: no KITTI odometry sequence"):
+        KittiOdometrySource(str(tmp_path)).table()
