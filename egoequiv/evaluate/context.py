@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from egoequiv.evaluate import equivariance
 from egoequiv.motion.pairs import Pairs, sample_negatives
 
 
@@ -32,7 +33,7 @@ class Context:
     labels_per_class: int = 10
     splits: int = 5
     max_pairs: int = 50_000  # pairs per measurement (a seeded sample beyond this)
-    ridge: float = 1e-3
+    ridge: float | str = equivariance.RIDGE
     warnings: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     _cache: dict = field(default_factory=dict)
@@ -75,7 +76,8 @@ class Context:
 
             p = self.task.pairs
             self._cache["maps"] = fit_maps(self.z[p.i], self.z[p.j], p.pattern,
-                                           self.num_patterns, self.ridge)
+                                           self.num_patterns, self.ridge,
+                                           groups=self.task.table.sequence[p.i])
         return self._cache["maps"]
 
     def negatives(self, which: str, count: int) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ them with the CPU TinyRenderer (no display, no GPU, deterministic)."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,11 +14,19 @@ from egoequiv.render.parts import Part
 
 
 def pb():
-    """pybullet, imported on first use: importing the sources registry needs no renderer
-    (and pybullet prints a banner on stderr when imported)."""
-    import pybullet
-
-    return pybullet
+    """pybullet, imported on first use (importing the sources registry needs no renderer),
+    without the build-time banner it writes on stderr, once per worker, over progress bars."""
+    if "pybullet" not in sys.modules:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            import pybullet  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
+    return sys.modules["pybullet"]
 
 
 @dataclass(frozen=True)

@@ -136,9 +136,9 @@ def _road(line, placer, rng) -> list[Part]:
     for _ in range(int(rng.integers(4, 9))):  # distant hills on the horizon
         a, r = rng.uniform(0, 2 * math.pi), rng.uniform(170, 280)
         xy = centre + r * np.array([math.cos(a), math.sin(a)])
-        if _clear_of_path(line, xy, 120):
-            parts.append(ellipsoid((rng.uniform(60, 120), rng.uniform(60, 120),
-                                    rng.uniform(15, 40)), (*xy, 0.0), (0.42, 0.52, 0.45),
+        axes = (rng.uniform(60, 120), rng.uniform(60, 120), rng.uniform(15, 40))
+        if _clear_of_path(line, xy, max(axes) + 30):
+            parts.append(ellipsoid(axes, (*xy, 0.0), (0.42, 0.52, 0.45),
                                    yaw=rng.uniform(0, math.pi)))
     return parts
 

@@ -96,21 +96,32 @@ def test_second_open_reuses_the_render(tiny, monkeypatch):
     assert open_source(TINY + ",seed=1").fingerprint() != source.fingerprint()
 
 
-def test_a_failed_render_leaves_no_half_set(monkeypatch):
-    def half(folder, settings):
+def test_a_killed_render_leaves_no_half_set(monkeypatch):
+    """A render that dies mid-way (no clean-up, as under SIGKILL) leaves only a private
+    temporary folder, never the set's folder; the next open renders it whole and sweeps
+    temporary folders of dead renders away."""
+    spec = "rendered-objects:instances=1,categories=1,size=8,azimuths=2,elevations=1,lightings=1"
+    source = open_source(spec)
+    stem = f"rendered-objects-{source.fingerprint()}"
+
+    def dies(folder, settings):
         (folder / "animal").mkdir()
-        (folder / "animal" / "x.png").write_bytes(b"not finished")
+        (folder / "animal" / "x.png").write_bytes(b"half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("egoequiv.data.rendered_objects.render_objects", half)
-    source = open_source("rendered-objects:instances=1,categories=1,size=8,azimuths=1,"
-                         "elevations=1,lightings=1")
-    with pytest.raises(KeyboardInterrupt):
-        source.table()
-    names = [p.name for p in rendered_root().iterdir()]
-    assert not [n for n in names if n.startswith(".tmp-")]
-    assert not [n for n in names if n.startswith("rendered-objects-") and
-                n.endswith(source.fingerprint())]
+    with monkeypatch.context() as m:
+        m.setattr("egoequiv.data.rendered_objects.render_objects", dies)
+        m.setattr("egoequiv.render.store.shutil.rmtree", lambda *a, **k: None)
+        with pytest.raises(KeyboardInterrupt):
+            source.table()
+    root = rendered_root()
+    assert not (root / stem).exists()
+    assert [p.name for p in root.glob(f".tmp-{stem}-*")]  # what a kill leaves behind
+    dead = root / f".tmp-{stem}-999999999"  # a render whose process is gone
+    dead.mkdir()
+    table = open_source(spec).table()
+    assert len(table) == 2 and (root / stem / "frames.csv").exists()
+    assert not list(root.glob(f".tmp-{stem}-*"))
 
 
 @pytest.mark.parametrize("spec", ["rendered-objects:/some/folder",
@@ -128,3 +139,16 @@ def test_views_are_grey_and_full_size_by_default():
     assert source.settings.size == 96 and source.settings.grey
     assert source.settings.num_images == 5 * 10 * 9 * 18 * 3
     assert math.isclose(source.settings.azimuth_step, 20.0)
+
+
+def test_same_seed_same_images_other_seed_other(tmp_path, monkeypatch):
+    def images(cache, seed):
+        monkeypatch.setenv("EGOEQUIV_CACHE", str(tmp_path / cache))
+        src = open_source(f"rendered-objects:categories=2,instances=2,elevations=1,azimuths=2,"
+                          f"lightings=1,size=24,seed={seed}")
+        return np.stack([src.load_image(r) for r in src.table().refs])
+
+    a, b, c = images("a", 0), images("b", 0), images("c", 1)
+    assert a.shape == (8, 24, 24, 1)
+    assert np.array_equal(a, b)
+    assert all(np.abs(a[i].astype(int) - c[i].astype(int)).mean() > 1.0 for i in range(8))
