@@ -26,7 +26,10 @@ def run(args) -> int:
     if args.method:
         method_class(args.method)  # fail fast, listing valid names
     cfg = config_from_args(args, method=args.method)
-    metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet)
+    try:
+        metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet)
+    finally:
+        _end_distributed()
     if metrics:
         top1 = metrics["top1"]
         eq = metrics["equivariance_error"]
@@ -35,3 +38,10 @@ def run(args) -> int:
               f"{'n/a' if eq is None else f'{eq:.3f}'}, {metrics['train_seconds']:.0f} s "
               f"-> {args.out}/metrics.json")
     return 0
+
+
+def _end_distributed() -> None:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()

@@ -17,6 +17,34 @@ import numpy as np
 from egoequiv.evaluate.plots import plot_bars
 from egoequiv.utils.atomic import atomic_write_text
 
+MEANINGS = {
+    "top1": "test top-1 accuracy (fraction): the jointly trained softmax head where the "
+            "model has one, else a linear probe on few labels",
+    "topk": "test top-k accuracy (k in metrics.json: 10 with many classes, else smaller)",
+    "probe_top1": "top-1 of a linear probe on the frozen features, few labels per class",
+    "knn_top1": "top-1 of a k-nearest-neighbour classifier on the frozen features",
+    "equivariance_error": "mean over motion patterns of ||M'_g z(x) - z(gx)|| / "
+                          "||z(x) - z(gx)|| on test pairs, M'_g refitted by ridge least "
+                          "squares on training pairs (1 = no better than the identity map)",
+    "learned_map_error": "the same error with the model's own learned maps M_g",
+    "composite_equivariance_error": "the same error for two-step motions, composing the "
+                                    "fitted single-step maps",
+    "slowness_auroc": "AUROC of feature distance separating temporal neighbours from "
+                      "non-neighbours among test frames (1 = perfectly slow features)",
+    "slowness_auroc_train": "the same on training frames",
+    "mrr": "mean reciprocal rank of the true z(gx) among all test frames for M'_g z(x)",
+    "hits@1": "fraction of test pairs whose true z(gx) is the nearest to M'_g z(x)",
+    "hits@10": "fraction of test pairs whose true z(gx) is among the 10 nearest",
+    "egomotion_r2": "R^2 of ridge regression from (z(x), z(gx)) to the motion, mean over "
+                    "motion dimensions",
+    "nbv_one_view": "next-best-view: accuracy from one view",
+    "nbv_chosen": "next-best-view: accuracy after the motion whose predicted view is least "
+                  "uncertain (entropy), classifying from both views",
+    "nbv_random": "next-best-view control: a random second motion",
+    "nbv_best": "next-best-view control: the best motion in hindsight",
+    "train_seconds": "training wall time (seconds)",
+}
+
 COLUMNS = [("top1", "top-1"), ("topk", "top-k"), ("probe_top1", "probe top-1"),
            ("knn_top1", "kNN top-1"), ("equivariance_error", "equiv. error"),
            ("learned_map_error", "learned-map error"),
@@ -24,7 +52,8 @@ COLUMNS = [("top1", "top-1"), ("topk", "top-k"), ("probe_top1", "probe top-1"),
            ("slowness_auroc", "slowness AUROC"), ("slowness_auroc_train", "AUROC (train)"),
            ("mrr", "MRR"), ("hits@1", "hits@1"), ("hits@10", "hits@10"),
            ("egomotion_r2", "egomotion R²"), ("nbv_one_view", "NBV 1 view"),
-           ("nbv_chosen", "NBV chosen"), ("nbv_random", "NBV random"), ("nbv_best", "NBV best")]
+           ("nbv_chosen", "NBV chosen"), ("nbv_random", "NBV random"), ("nbv_best", "NBV best"),
+           ("train_seconds", "train s")]
 
 
 def _flatten(m: dict) -> dict:
@@ -73,17 +102,68 @@ def _cell(mean, std, n, runs) -> str:
     return text + (f" (n={n})" if n != runs else "")
 
 
-def _table(runs: list[dict]) -> tuple[list[str], dict[str, list[dict]]]:
+def method_table(runs: list[dict]) -> tuple[list[str], dict[str, list[dict]]]:
+    """Markdown lines of a table (rows: methods, columns: measured ``COLUMNS``), and the runs
+    grouped by method."""
     methods: dict[str, list[dict]] = {}
     for m in runs:
         methods.setdefault(m["method"], []).append(m)
     cols = [(k, name) for k, name in COLUMNS if _stats([m.get(k) for m in runs])[2]]
     lines = ["| method | runs | " + " | ".join(name for _, name in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
-    for method, rs in sorted(methods.items()):
+    for method, rs in methods.items():
         cells = [_cell(*_stats([r.get(k) for r in rs]), len(rs)) for k, _ in cols]
         lines.append(f"| {method} | {len(rs)} | " + " | ".join(cells) + " |")
     return lines, methods
+
+
+def summarise(runs: list[dict]) -> dict[str, dict]:
+    """{method: {column: {"mean", "std", "n"}}} over the runs of each method."""
+    out: dict[str, dict] = {}
+    for m in runs:
+        out.setdefault(m["method"], {})
+    for method in out:
+        rs = [_flatten(r) for r in runs if r["method"] == method]
+        for key, _ in COLUMNS:
+            mean, std, n = _stats([r.get(key) for r in rs])
+            if n:
+                out[method][key] = {"mean": mean, "std": std, "n": n}
+    return out
+
+
+def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str) -> list[str]:
+    """A report section: the method table, top-1 per method and equivariance error per
+    method and pattern (PNGs written to ``out_dir``)."""
+    runs = [_flatten(r) for r in runs]
+    table, methods = method_table(runs)
+    lines = [f"## {title}", "", *table, ""]
+    names = list(methods)
+    acc = [_stats([r.get("top1") for r in methods[n]]) for n in names]
+    if any(a[0] is not None for a in acc):
+        plot_bars({"top-1": [a[0] for a in acc]}, out_dir / f"{slug}_top1.png",
+                  f"Top-1 accuracy: {title}", "top-1", names,
+                  errors={"top-1": [a[1] for a in acc]})
+        lines += [f"![top-1]({slug}_top1.png)", ""]
+    series = {}
+    for n in names:
+        per = [r.get("equivariance_error_per_pattern") or [] for r in methods[n]]
+        width = max((len(p) for p in per), default=0)
+        if width:
+            series[n] = [_stats([p[g] if g < len(p) else None for p in per])[0]
+                         for g in range(width)]
+    if series:
+        width = max(len(v) for v in series.values())
+        plot_bars(series, out_dir / f"{slug}_equivariance.png",
+                  f"Equivariance error per pattern: {title}", "error",
+                  [f"g{g}" for g in range(width)])
+        lines += [f"![equivariance error per pattern]({slug}_equivariance.png)", ""]
+    return lines
+
+
+def meanings(keys=None) -> list[str]:
+    """Markdown bullet lines saying what each column means."""
+    return [f"- **{name}**: {MEANINGS[k]}" for k, name in COLUMNS
+            if k in MEANINGS and (keys is None or k in keys)]
 
 
 def _slug(text: str) -> str:
@@ -103,29 +183,10 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     for m in runs:
         by_dataset.setdefault(str(m.get("dataset")), []).append(m)
     for dataset, rs in sorted(by_dataset.items()):
-        table, methods = _table(rs)
-        lines += [f"## {dataset}", "", *table, ""]
         slug = _slug(dataset.split(":")[0] + "_" + dataset.rsplit("/", 1)[-1])
-        names = sorted(methods)
-        acc = [_stats([r.get("top1") for r in methods[n]]) for n in names]
-        if any(a[0] is not None for a in acc):
-            plot_bars({"top-1": [a[0] for a in acc]}, out_dir / f"{slug}_top1.png",
-                      f"Top-1 accuracy: {dataset}", "top-1", names,
-                      errors={"top-1": [a[1] for a in acc]})
-            lines += [f"![top-1]({slug}_top1.png)", ""]
-        series = {}
-        for n in names:
-            per = [r.get("equivariance_error_per_pattern") or [] for r in methods[n]]
-            width = max((len(p) for p in per), default=0)
-            if width:
-                series[n] = [_stats([p[g] if g < len(p) else None for p in per])[0]
-                             for g in range(width)]
-        if series:
-            width = max(len(v) for v in series.values())
-            plot_bars(series, out_dir / f"{slug}_equivariance.png",
-                      f"Equivariance error per pattern: {dataset}", "error",
-                      [f"g{g}" for g in range(width)])
-            lines += [f"![equivariance error per pattern]({slug}_equivariance.png)", ""]
+        lines += dataset_section(dataset, rs, out_dir, slug)
+    measured = {k for k, _ in COLUMNS if _stats([m.get(k) for m in runs])[2]}
+    lines += ["## What each number means", "", *meanings(measured)]
     path = out_dir / "report.md"
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path

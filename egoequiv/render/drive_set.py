@@ -28,7 +28,6 @@ from egoequiv.render.scenes import SCENES, STYLES, build_world
 from egoequiv.render.world import sky
 
 MOTOR = MotorSpec(("heading", "odometer"), ("deg", "m"), (360.0, None))
-CSV_MOTOR = MotorSpec(("heading_deg", "odometer"), ("deg", "m"), (360.0, None))  # as read back
 CAMERA_HEIGHT = 1.65
 PITCH = math.radians(1.5)  # a little down, as a dashboard camera
 FOV, ASPECT = 40.0, 2.0  # a wide view squashed into a square image, as resized KITTI frames
@@ -132,7 +131,7 @@ def render_drive(out: Path, opts: DriveOptions) -> None:
     table = FrameTable(
         refs=[r[0] for r in rows],
         motor=np.array([(r[3], r[4]) for r in rows]),
-        motor_spec=CSV_MOTOR,
+        motor_spec=MOTOR,
         sequence=np.array([seq_index[r[1]] for r in rows]),
         sequence_names=seq_names,
         time=np.array([r[2] for r in rows]),

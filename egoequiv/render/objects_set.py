@@ -26,8 +26,6 @@ from egoequiv.render.objects import CATEGORIES, build_instance
 from egoequiv.render.pool import run_jobs
 
 MOTOR = MotorSpec(("elevation", "azimuth"), ("deg", "deg"), (None, 360.0))
-# written under the names frames-csv reads back (its sidecar's steps are keyed by them)
-CSV_MOTOR = MotorSpec(("elevation", "azimuth_deg"), ("deg", "deg"), (None, 360.0))
 DISTANCE, FOV = 3.5, 30.0  # the unit-sphere model fills most of the frame
 BACKGROUND = (0.55, 0.55, 0.55)
 #: (azimuth off the camera, elevation, ambient, diffuse) of each lighting, degrees
@@ -159,7 +157,7 @@ def render_objects(out: Path, opts: ObjectOptions) -> None:
     table = FrameTable(
         refs=[r[0] for r in rows],
         motor=np.array([(r[3], r[4]) for r in rows]),
-        motor_spec=CSV_MOTOR,
+        motor_spec=MOTOR,
         sequence=np.array([seq_index[r[1]] for r in rows]),
         sequence_names=seq_names,
         time=np.array([r[2] for r in rows], dtype=np.float64),

@@ -104,3 +104,23 @@ def test_scene_types_look_different():
     for i in range(len(SCENES)):
         for j in range(i):
             assert np.abs(means[i] - means[j]).max() > 8.0
+
+
+def test_the_camera_never_drives_through_an_object():
+    from egoequiv.render.parts import corners
+
+    opts = DriveOptions(frames=100)
+    for s in range(4):
+        for k in range(2):
+            traj, world, _ = sequence_plan(s, k, opts)
+            cam = np.stack([traj.x, traj.y, np.full(len(traj), CAMERA_HEIGHT)], axis=1)
+            solid = [p for p in world if not (p.shape == "box" and p.size[2] < 0.1)]
+            assert len(solid) > 10
+            for part in solid:
+                c = corners(part)
+                lo, hi = c.min(axis=0) - 0.3, c.max(axis=0) + 0.3
+                if part.shape == "ellipsoid":  # hills: a bounding box test is too coarse
+                    centre, axes = np.asarray(part.pos), np.asarray(part.size)
+                    assert (np.linalg.norm((cam - centre) / axes, axis=1) > 1).all()
+                    continue
+                assert not ((cam > lo) & (cam < hi)).all(axis=1).any(), part
