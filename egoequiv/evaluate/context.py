@@ -55,10 +55,12 @@ class Context:
     def rng(self, name: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, sum(map(ord, name))])
 
-    def cap(self, pairs: Pairs, name: str) -> Pairs:
-        if len(pairs) <= self.max_pairs:
+    def cap(self, pairs: Pairs, name: str, limit: int | None = None) -> Pairs:
+        """At most ``limit`` (default ``max_pairs``) pairs: a seeded sample beyond it."""
+        limit = min(limit or self.max_pairs, self.max_pairs)
+        if len(pairs) <= limit:
             return pairs
-        return pairs.select(np.sort(self.rng(name).choice(len(pairs), self.max_pairs, False)))
+        return pairs.select(np.sort(self.rng(name).choice(len(pairs), limit, False)))
 
     def patterned(self, which: str) -> Pairs:
         """Training ("train") or test ("test") pairs with a defined pattern, capped."""

@@ -31,7 +31,19 @@ def nearest(queries: np.ndarray, candidates: np.ndarray, k: int = 5, metric: str
         if exclude is not None:
             rows = np.flatnonzero(np.asarray(exclude[s]) >= 0)
             d[rows, np.asarray(exclude[s])[rows]] = np.inf
-        out[s] = np.argsort(d, axis=1, kind="stable")[:, :k]
+        out[s] = _k_smallest(d, k)
+    return out
+
+
+def _k_smallest(d: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k smallest per row, by (distance, index): a partial sort."""
+    if k >= d.shape[1]:
+        return np.argsort(d, axis=1, kind="stable")[:, :k]
+    kth = np.partition(d, k - 1, axis=1)[:, k - 1:k]
+    out = np.empty((len(d), k), np.int64)
+    for r in range(len(d)):
+        cand = np.flatnonzero(d[r] <= kth[r, 0])  # ascending index: ties go to the lower one
+        out[r] = cand[np.argsort(d[r, cand], kind="stable")][:k]
     return out
 
 

@@ -26,6 +26,11 @@ from egoequiv.evaluate import (
 from egoequiv.evaluate.context import Context, Skip
 from egoequiv.evaluate.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
 
+#: queries ranked against every test frame (a seeded sample of the test pairs beyond this):
+#: each costs one distance to every candidate
+RANKING_QUERIES = 10_000
+RETRIEVAL_QUERIES = 2_000
+
 KEYS = ["top1", "top1_std", "topk", "topk_std", "topk_k", "top1_source", "probe_top1",
         "probe_top1_std", "knn_top1", "knn_top1_std", "equivariance_error",
         "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
@@ -110,7 +115,7 @@ def _slowness(ctx: Context) -> dict:
 def _ranking(ctx: Context) -> dict:
     test = ctx.patterned("test")
     fitted = ~np.isnan(ctx.maps).any(axis=(1, 2))
-    test = test.select(fitted[test.pattern])
+    test = ctx.cap(test.select(fitted[test.pattern]), "ranking", RANKING_QUERIES)
     frames = np.asarray(ctx.task.test)
     position = np.full(len(ctx.z), -1)
     position[frames] = np.arange(len(frames))
@@ -144,7 +149,7 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
     test = ctx.patterned("test")
     pick = np.sort(ctx.rng("retrieval").choice(len(test), min(queries, len(test)), False))
     fitted = ~np.isnan(ctx.maps).any(axis=(1, 2))
-    sample = ctx.cap(test.select(fitted[test.pattern]), "retrieval-hits")
+    sample = ctx.cap(test.select(fitted[test.pattern]), "retrieval-hits", RETRIEVAL_QUERIES)
     _, hit = retrieval.retrieve_after_motion(ctx.z, ctx.maps, sample.i, sample.j,
                                              sample.pattern, ctx.task.test, k=5)
     if ctx.out_dir is not None and fitted[test.pattern[pick]].all():

@@ -16,6 +16,7 @@ from egoequiv.data.registry import open_source
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
 from egoequiv.methods import method_class
+from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
 from egoequiv.train.evaluation import first_measurements
 from egoequiv.train.sampler import BatchSampler
@@ -75,6 +76,9 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     frames, task = prepare(cfg, dataset, quiet=quiet or rank > 0)
     _check_method_fits(cfg, task)
     state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, resume)
+    if rank == 0:
+        plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
+                             out_dir / "motion_patterns.png")
 
     torch.manual_seed(cfg.seed)
     shape = {"in_channels": frames.images.shape[3], "num_classes": task.num_classes,

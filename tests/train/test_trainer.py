@@ -34,6 +34,7 @@ def test_every_method_trains_and_writes_metrics(tmp_path, eth80, method):
     assert metrics["equivariance_error"] > 0
     run = load_run(tmp_path / "checkpoint.pt")
     assert run.iteration == 6 and run.cfg.method == method
+    assert (tmp_path / "motion_patterns.png").exists()
 
 
 def test_killed_run_resumes_to_the_same_weights(tmp_path, eth80):
@@ -77,3 +78,23 @@ def test_missing_dataset_path_is_one_line_error(tmp_path):
     with pytest.raises(EgoequivError, match="does not exist") as e:
         train(tiny(), f"eth80:{tmp_path / 'nowhere'}", tmp_path / "run", quiet=True)
     assert "\n" not in str(e.value)
+
+
+def test_unlabelled_kitti_odometry_is_pure_equivariance_pretraining(tmp_path, shared_data):
+    spec = f"kitti-odometry:{shared_data / 'kitti_odometry'}"
+    metrics = train(tiny(method="equiv+drlim", num_patterns=3), spec, tmp_path, quiet=True)
+    assert metrics["top1"] is None and metrics["num_labelled"] == 0
+    assert metrics["equivariance_error"] > 0
+    assert set(metrics["history"][-1]) >= {"equiv", "drlim"}  # no softmax term
+    with pytest.raises(EgoequivError, match="needs labels"):
+        train(tiny(method="clsnet"), spec, tmp_path / "cls", quiet=True)
+
+
+def test_frames_csv_source_trains(tmp_path, shared_data):
+    from egoequiv.cli.main import main
+
+    src = f"eth80:{shared_data / 'eth80'}"
+    assert main(["data", "convert", src, str(tmp_path / "csv")]) == 0
+    metrics = train(tiny(method="equiv"), f"frames-csv:{tmp_path / 'csv' / 'frames.csv'}",
+                    tmp_path / "run", quiet=True)
+    assert metrics["top1"] is not None and metrics["num_pairs"] > 0
