@@ -48,6 +48,11 @@ class FramesCsvSource(Source):
     def _build_table(self) -> FrameTable:
         return read_frames_csv(self.path, **self.opts)
 
+    @property
+    def default_channels(self) -> int:
+        """The first frame's: 1 for grey images, else 3."""
+        return self.load_image(self.table().refs[0]).shape[2]
+
     def load_image(self, ref: str) -> np.ndarray:
         if "#" in ref:
             from egoequiv.data.video import read_video_frame

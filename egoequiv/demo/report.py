@@ -18,9 +18,13 @@ def write_demo_report(out: Path, plan: DemoPlan, results: dict, runs: dict) -> P
     lines = [
         "# egoequiv demo report",
         "",
-        f"Plan `{plan.name}`, seed {results['seed']}, wall time "
-        f"{results['wall_seconds']:.0f} s on {platform.machine()} with "
-        f"{torch.get_num_threads()} torch threads (torch {torch.__version__}).",
+        f"Plan `{plan.name}`, seed {results['seed']}: {results['runs']} runs, wall time "
+        f"{results['wall_seconds']:.0f} s" + (
+            f" ({results['runs_reused']} runs reused from an earlier invocation, whose "
+            f"training and evaluation took {results['run_seconds']:.0f} s)"
+            if results["runs_reused"] else "") +
+        f", on {platform.machine()} with {torch.get_num_threads()} torch threads "
+        f"(torch {torch.__version__}).",
         "",
         "The data are rendered by egoequiv itself (pybullet), so these are our figures on "
         "our data, not the paper's numbers. Cells are mean ± std (sample std) over label "

@@ -35,6 +35,10 @@ def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: st
         results["tasks"][tp.name], runs[tp.name] = run_task(tp, plan, out, seed, device,
                                                             quiet, log)
     results["wall_seconds"] = round(time.perf_counter() - start, 1)
+    every = [r for rs in runs.values() for r in rs]
+    results["runs"] = len(every)
+    results["runs_reused"] = sum(r["reused"] for r in every)
+    results["run_seconds"] = round(sum(r.get("total_seconds", 0.0) for r in every), 1)
     atomic_write_json(out / "results.json", results)
     report = write_demo_report(out, plan, results, runs)
     log(f"[demo] done in {results['wall_seconds']:.0f} s: {report}")
@@ -79,7 +83,7 @@ def run_one(cfg, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool
     if path.exists():
         done = json.loads(path.read_text())
         if done.get("evaluated") and done.get("config") == to_dict(cfg):
-            return done
+            return {**done, "reused": True}
     result = train(cfg, dataset, run_dir, resume=True, quiet=quiet)
     device = resolve_device(cfg.device)
     run = load_run(run_dir / "checkpoint.pt", device)
@@ -90,7 +94,7 @@ def run_one(cfg, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool
     result.update({k: v for k, v in suite.items() if v is not None or k not in result})
     result["evaluated"] = True
     atomic_write_json(path, result)
-    return result
+    return {**result, "reused": False}
 
 
 def _fmt(value) -> str:

@@ -56,6 +56,17 @@ COLUMNS = [("top1", "top-1"), ("topk", "top-k"), ("probe_top1", "probe top-1"),
            ("train_seconds", "train s")]
 
 
+#: the columns of a section, in two tables so that each stays readable
+GROUPS = {
+    "Recognition": ("top1", "topk", "probe_top1", "knn_top1", "nbv_one_view", "nbv_chosen",
+                    "nbv_random", "nbv_best"),
+    "Equivariance, slowness, egomotion": (
+        "equivariance_error", "learned_map_error", "composite_equivariance_error",
+        "slowness_auroc", "slowness_auroc_train", "mrr", "hits@1", "hits@10", "egomotion_r2",
+        "train_seconds"),
+}
+
+
 def _flatten(m: dict) -> dict:
     nbv = m.get("next_best_view") or {}
     return {**m, "nbv_one_view": nbv.get("accuracy_one_view"),
@@ -102,13 +113,16 @@ def _cell(mean, std, n, runs) -> str:
     return text + (f" (n={n})" if n != runs else "")
 
 
-def method_table(runs: list[dict]) -> tuple[list[str], dict[str, list[dict]]]:
-    """Markdown lines of a table (rows: methods, columns: measured ``COLUMNS``), and the runs
-    grouped by method."""
+def method_table(runs: list[dict], columns=None) -> tuple[list[str], dict[str, list[dict]]]:
+    """Markdown lines of a table (rows: methods, columns: those of ``columns`` (default
+    ``COLUMNS``) that some run measured), and the runs grouped by method."""
     methods: dict[str, list[dict]] = {}
     for m in runs:
         methods.setdefault(m["method"], []).append(m)
-    cols = [(k, name) for k, name in COLUMNS if _stats([m.get(k) for m in runs])[2]]
+    cols = [(k, name) for k, name in (columns or COLUMNS)
+            if _stats([m.get(k) for m in runs])[2]]
+    if not cols:
+        return [], methods
     lines = ["| method | runs | " + " | ".join(name for _, name in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for method, rs in methods.items():
@@ -135,8 +149,11 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str) -> l
     """A report section: the method table, top-1 per method and equivariance error per
     method and pattern (PNGs written to ``out_dir``)."""
     runs = [_flatten(r) for r in runs]
-    table, methods = method_table(runs)
-    lines = [f"## {title}", "", *table, ""]
+    lines = [f"## {title}", ""]
+    for group, keys in GROUPS.items():
+        table, methods = method_table(runs, [c for c in COLUMNS if c[0] in keys])
+        if table:
+            lines += [f"**{group}**", "", *table, ""]
     names = list(methods)
     acc = [_stats([r.get("top1") for r in methods[n]]) for n in names]
     if any(a[0] is not None for a in acc):

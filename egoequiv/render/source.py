@@ -61,6 +61,10 @@ class RenderedSource(Source):
     def load_image(self, ref: str) -> np.ndarray:
         return self.reader().load_image(ref)
 
+    @property
+    def default_channels(self) -> int:
+        return self.reader().default_channels
+
     def fingerprint(self) -> str:
         # the folder's content is a function of its key (options, seed, renderer version)
         return render_key(self.name, self.key_options)
