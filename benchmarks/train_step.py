@@ -41,6 +41,8 @@ def main() -> None:
     p.add_argument("--image-size", type=int, default=32)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any config override, e.g. --set conv_channels=32,64")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
 
@@ -48,13 +50,14 @@ def main() -> None:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from egoequiv.config import load_config
+    from egoequiv.config import load_config, parse_overrides
     from egoequiv.data.tensors import Normalizer
     from egoequiv.train.checkpoint import build_method
     from egoequiv.train.trainer import _to_batch
 
     cfg = load_config(overrides={"method": args.method, "image_size": args.image_size,
-                                 "batch_size": args.batch_size, "channels": 3})
+                                 "batch_size": args.batch_size, "channels": 3,
+                                 **parse_overrides(args.set)})
     device = torch.device(args.device)
     torch.manual_seed(0)
     method = build_method(cfg, 3, 10, 4, 2).to(device=device, memory_format=torch.channels_last)
