@@ -85,8 +85,10 @@ def build_task(frames: Frames, cfg: Config) -> Task:
     unlabelled = np.setdiff1d(train, labelled)
     pairs = neighbour_pairs(table, unlabelled)
     if len(pairs) == 0:
-        raise EgoequivError("no neighbour pairs among the unlabelled training frames: "
-                            "check the neighbour window / steps for this source")
+        raise EgoequivError(
+            f"no neighbour pairs among the {len(unlabelled)} unlabelled training frames "
+            f"({len(labelled)} more are labelled): check the neighbour window / steps of "
+            "this source, or lower labels_per_class")
     num_patterns = cfg.num_patterns or 2 * table.motor_spec.dim
     try:
         patterns = fit_patterns(pairs.motion, num_patterns, seed=cfg.seed,

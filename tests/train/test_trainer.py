@@ -37,6 +37,22 @@ def test_every_method_trains_and_writes_metrics(tmp_path, eth80, method):
     assert (tmp_path / "motion_patterns.png").exists()
 
 
+@pytest.mark.parametrize("overrides", [
+    {"method": "equiv", "equiv_negatives": "frames"},
+    {"method": "equiv+drlim", "contrastive_form": "hadsell", "map_type": "bottleneck"},
+    {"method": "drlim", "feature_layer": "fc1"},
+])
+def test_documented_variants_train(tmp_path, eth80, overrides):
+    metrics = train(tiny(**overrides), eth80, tmp_path, quiet=True)
+    assert metrics["config"].items() >= overrides.items()
+    assert metrics["equivariance_error"] > 0
+    if overrides.get("equiv_negatives") == "frames":
+        run = load_run(tmp_path / "checkpoint.pt")
+        assert run.method.negatives  # the triplet form draws random frames
+    if overrides.get("feature_layer") == "fc1":
+        assert metrics["feature_dim"] == 16
+
+
 def test_killed_run_resumes_to_the_same_weights(tmp_path, eth80):
     cfg = tiny(method="equiv+drlim", iters=8, checkpoint_every=3)
     train(cfg, eth80, tmp_path / "straight", quiet=True)
