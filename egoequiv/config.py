@@ -60,6 +60,7 @@ class Config:
     device: str = "auto"  # auto, cpu, cuda, cuda:N
     checkpoint_every: int = 250
     log_every: int = 50
+    auroc_every: int = 0  # log slowness AUROC on 1000 training pairs every N iterations; 0 off
     workers: int = 0  # decoding processes; 0 = all cores
 
 
@@ -73,9 +74,9 @@ _CHOICES = {
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
              "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
-_NON_NEGATIVE = ("labels_per_class", "label_split", "window", "num_patterns", "min_motion",
-                 "lam", "drlim_weight", "margin", "equiv_margin_with_drlim", "momentum",
-                 "weight_decay", "seed", "workers")
+_NON_NEGATIVE = ("auroc_every", "labels_per_class", "label_split", "window", "num_patterns",
+                 "min_motion", "lam", "drlim_weight", "margin", "equiv_margin_with_drlim",
+                 "momentum", "weight_decay", "seed", "workers")
 
 
 def field_names() -> list[str]:

@@ -44,6 +44,8 @@ def write_demo_report(out: Path, plan: DemoPlan, results: dict, runs: dict) -> P
             f"![motion patterns](figures/{name}_motion_patterns.png)",
             f"![example pairs per pattern](figures/{name}_pattern_examples.png)", "",
         ]
+        if (out / "figures" / f"{name}_slowness_curve.png").exists():
+            lines += [f"![slowness during training](figures/{name}_slowness_curve.png)", ""]
     lines += ["## What each number means", "", *meanings(), "",
               "Formulas and candidate sets: docs/evaluation.md.", "", "## Settings", ""]
     for name, task in results["tasks"].items():

@@ -15,9 +15,11 @@ from egoequiv.config import load_config, to_dict
 from egoequiv.demo.plan import PLANS, DemoPlan, TaskPlan
 from egoequiv.demo.report import write_demo_report
 from egoequiv.evaluate.model import evaluate_model
+from egoequiv.evaluate.plots import plot_curves
 from egoequiv.evaluate.report import summarise
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
 from egoequiv.train.checkpoint import load_run
+from egoequiv.train.monitor import slowness_curve
 from egoequiv.train.trainer import prepare, train
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import resolve_device
@@ -67,6 +69,12 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             runs.append(metrics)
             log(f"[demo] {tp.name} {method} split {split}: top1 {_fmt(metrics.get('top1'))}, "
                 f"equivariance error {_fmt(metrics.get('equivariance_error'))}")
+    curves = {r["method"]: slowness_curve(r.get("history", [])) for r in runs
+              if r.get("label_split") == 0}
+    if any(curves.values()):
+        plot_curves(curves, figures / f"{tp.name}_slowness_curve.png",
+                    f"{tp.name}: slowness AUROC on training pairs during training (split 0)",
+                    ylabel="AUROC")
     return {"title": tp.title, "dataset": tp.dataset, "splits": tp.splits,
             "num_frames": len(task.table), "num_classes": task.num_classes,
             "num_train_pairs": int(len(task.pairs)),

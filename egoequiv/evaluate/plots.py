@@ -118,3 +118,20 @@ def plot_retrieval_grid(images: np.ndarray, queries: np.ndarray, neighbours: np.
     if title:
         ax.set_title(title, fontsize=8)
     return _save(fig, path)
+
+
+def plot_curves(series: dict[str, Sequence[tuple[float, float]]], path, title: str = "",
+                xlabel: str = "iteration", ylabel: str = "") -> Path:
+    """One line per named series of (x, y) points, e.g. a measurement logged in training."""
+    fig = _figure(5.5, 3.4)
+    ax = fig.add_subplot()
+    for name, points in series.items():
+        if points:
+            ax.plot(*zip(*points), marker="o", ms=3, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend(fontsize=7)
+    return _save(fig, path)

@@ -15,10 +15,12 @@ from egoequiv.data.cache import Frames, load_frames
 from egoequiv.data.registry import open_source
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluate.plots import plot_curves
 from egoequiv.methods import method_class
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
 from egoequiv.train.evaluation import first_measurements
+from egoequiv.train.monitor import SlownessMonitor, slowness_curve
 from egoequiv.train.sampler import BatchSampler
 from egoequiv.train.task import Task, build_task
 from egoequiv.utils.atomic import atomic_write_json
@@ -26,7 +28,8 @@ from egoequiv.utils.device import distributed_world, resolve_device
 from egoequiv.utils.progress import progress
 
 #: config keys that may differ when resuming (they do not change the result)
-RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers"}
+RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
+                     "auroc_every"}
 
 
 def prepare(cfg: Config, dataset: str, quiet: bool = False) -> tuple[Frames, Task]:
@@ -114,6 +117,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
                             normalizer=normalizer, patterns=task.patterns, shape=shape,
                             extra={"history": history, "train_seconds": seconds})
 
+    monitor = SlownessMonitor(task, seed=cfg.seed) if cfg.auroc_every and rank == 0 else None
     method.train()
     loop_start = time.perf_counter()
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
@@ -133,6 +137,9 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
             history.append({"iteration": it + 1, "loss": value, **parts})
             bar.set_postfix(loss=f"{running:.4f}")
+        if monitor is not None and (it + 1) % cfg.auroc_every == 0:
+            history.append({"iteration": it + 1,
+                            "slowness_auroc_train": monitor(method, images, normalizer)})
         bar.update(1)
         seconds = elapsed_before + time.perf_counter() - loop_start
         if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters:
@@ -154,6 +161,10 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         "config": to_dict(cfg),
         "history": history,
     }
+    curve = slowness_curve(history)
+    if curve:
+        plot_curves({cfg.method: curve}, out_dir / "slowness_curve.png",
+                    "slowness AUROC during training (1000 training pairs)", ylabel="AUROC")
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "config.json", to_dict(cfg))
     return metrics

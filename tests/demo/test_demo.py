@@ -22,7 +22,8 @@ def test_quick_demo_writes_a_readable_report_and_reuses_finished_runs(tmp_path):
     report = (out / "report.md").read_text()
     assert "| equiv+drlim |" in report and "What each number means" in report
     for name in ("objects_top1", "objects_equivariance", "objects_motion_patterns",
-                 "objects_pattern_examples", "drive_top1", "drive_motion_patterns"):
+                 "objects_pattern_examples", "objects_slowness_curve", "drive_top1",
+                 "drive_motion_patterns"):
         png = out / "figures" / f"{name}.png"
         assert png.exists() and f"figures/{name}.png" in report
         with Image.open(png) as im:

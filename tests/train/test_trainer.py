@@ -114,3 +114,11 @@ def test_frames_csv_source_trains(tmp_path, shared_data):
     metrics = train(tiny(method="equiv"), f"frames-csv:{tmp_path / 'csv' / 'frames.csv'}",
                     tmp_path / "run", quiet=True)
     assert metrics["top1"] is not None and metrics["num_pairs"] > 0
+
+
+def test_slowness_auroc_logged_as_a_curve(tmp_path, eth80):
+    metrics = train(tiny(method="drlim", auroc_every=3), eth80, tmp_path, quiet=True)
+    curve = [h["slowness_auroc_train"] for h in metrics["history"]
+             if "slowness_auroc_train" in h]
+    assert len(curve) == 2 and all(0 <= a <= 1 for a in curve)
+    assert (tmp_path / "slowness_curve.png").exists()
