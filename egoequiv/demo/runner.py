@@ -31,11 +31,12 @@ def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: st
     out = Path(out_dir)
     start = time.perf_counter()
     results, runs = {"plan": plan.name, "seed": seed, "tasks": {}}, {}
+    clock = RunClock(sum(len(tp.methods) * tp.splits for tp in plan.tasks))
     for tp in plan.tasks:
         log(f"[demo] task {tp.name}: {tp.dataset}, methods {', '.join(tp.methods)}, "
             f"{tp.splits} label split(s)")
         results["tasks"][tp.name], runs[tp.name] = run_task(tp, plan, out, seed, device,
-                                                            quiet, log)
+                                                            quiet, log, clock)
     results["wall_seconds"] = round(time.perf_counter() - start, 1)
     every = [r for rs in runs.values() for r in rs]
     results["runs"] = len(every)
@@ -47,8 +48,24 @@ def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: st
     return report
 
 
+class RunClock:
+    """Counts finished runs and estimates the time left from the runs trained so far."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.trained, self.start = total, 0, 0, time.perf_counter()
+
+    def tick(self, reused: bool) -> str:
+        self.done += 1
+        self.trained += not reused
+        elapsed = time.perf_counter() - self.start
+        left = self.total - self.done
+        eta = f", about {elapsed / self.trained * left / 60:.1f} min left" \
+            if self.trained and left else ""
+        return f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed{eta}"
+
+
 def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, quiet: bool,
-             log) -> tuple[dict, list[dict]]:
+             log, clock: RunClock) -> tuple[dict, list[dict]]:
     """Train and evaluate every (method, split) of one task; its summary and its runs."""
     figures = out / "figures"
     base = load_config(overrides={**tp.config, "seed": seed, "device": device})
@@ -68,7 +85,8 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             metrics = run_one(cfg, tp.dataset, run_dir, plan.metrics, quiet)
             runs.append(metrics)
             log(f"[demo] {tp.name} {method} split {split}: top1 {_fmt(metrics.get('top1'))}, "
-                f"equivariance error {_fmt(metrics.get('equivariance_error'))}")
+                f"equivariance error {_fmt(metrics.get('equivariance_error'))} "
+                f"({clock.tick(metrics['reused'])})")
     curves = {r["method"]: slowness_curve(r.get("history", [])) for r in runs
               if r.get("label_split") == 0}
     if any(curves.values()):
