@@ -13,6 +13,8 @@ def register(sub) -> None:
                                    "writes OUT/metrics.json and plots.")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a run")
     p.add_argument("--dataset", help="dataset spec (default: the one it was trained on)")
+    p.add_argument("--labelled-dataset", metavar="SPEC",
+                   help="labelled images from this dataset (default: as in training)")
     p.add_argument("--out", help="output directory (default: CHECKPOINT_DIR/eval)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     add_suite_args(p)
@@ -30,11 +32,9 @@ def _use_patterns(task, patterns) -> None:
 
 def run(args) -> int:
     from egoequiv.cli.probe import evaluate_and_write, parse_metrics
-    from egoequiv.data.cache import load_frames
-    from egoequiv.data.registry import open_source
     from egoequiv.evaluate.model import evaluate_model
     from egoequiv.train.checkpoint import load_run
-    from egoequiv.train.task import build_task
+    from egoequiv.train.trainer import prepare
     from egoequiv.utils.device import resolve_device
 
     parse_metrics(args.metrics)  # fail before loading data
@@ -42,9 +42,9 @@ def run(args) -> int:
     run_ = load_run(args.checkpoint, device)
     cfg = run_.cfg
     dataset = args.dataset or run_.dataset
-    frames = load_frames(open_source(dataset), cfg.image_size, run_.shape["in_channels"],
-                         quiet=True)
-    task = build_task(frames, cfg)
+    labelled = args.labelled_dataset or (None if args.dataset else run_.labelled_dataset)
+    _, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled,
+                      channels=run_.shape["in_channels"])
     _use_patterns(task, run_.patterns)
     args.out = args.out or str(Path(args.checkpoint).resolve().parent / "eval")
     meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,

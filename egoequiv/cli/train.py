@@ -10,6 +10,9 @@ def register(sub) -> None:
                        description="Train a method; writes OUT/checkpoint.pt and "
                                    "OUT/metrics.json.")
     p.add_argument("--dataset", required=True, help="dataset spec, e.g. eth80:PATH")
+    p.add_argument("--labelled-dataset", metavar="SPEC",
+                   help="take the labelled images from this dataset instead (e.g. pairs from "
+                        "kitti-raw, labels from sun397:DIR)")
     p.add_argument("--method", help="clsnet, drlim, temporal, lsm, equiv, equiv+drlim, "
                                     "equiv+drlim-continuous (default equiv+drlim)")
     p.add_argument("--out", required=True, help="run directory")
@@ -27,7 +30,8 @@ def run(args) -> int:
         method_class(args.method)  # fail fast, listing valid names
     cfg = config_from_args(args, method=args.method)
     try:
-        metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet)
+        metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet,
+                        labelled_dataset=args.labelled_dataset)
     finally:
         _end_distributed()
     if metrics:

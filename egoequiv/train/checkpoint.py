@@ -26,12 +26,14 @@ def build_method(cfg: Config, in_channels: int, num_classes: int, num_patterns: 
 
 def save_checkpoint(path: Path, *, method: Method, optimizer, iteration: int, cfg: Config,
                     dataset: str, normalizer: Normalizer, patterns: MotionPatterns,
-                    shape: dict, extra: dict | None = None) -> None:
+                    shape: dict, extra: dict | None = None,
+                    labelled_dataset: str | None = None) -> None:
     atomic_torch_save(path, {
         "format": FORMAT,
         "iteration": iteration,
         "config": to_dict(cfg),
         "dataset": dataset,
+        "labelled_dataset": labelled_dataset,
         "model": method.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "torch_rng": torch.get_rng_state(),
@@ -66,6 +68,7 @@ class Run:
     patterns: MotionPatterns
     shape: dict
     iteration: int
+    labelled_dataset: str | None = None  # where the labelled images came from, if not dataset
 
 
 def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
@@ -78,4 +81,5 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     method.to(device).eval()
     norm = Normalizer(state["normalizer"]["mean"], state["normalizer"]["std"])
     return Run(method, cfg, state["dataset"], norm,
-               MotionPatterns.from_state_dict(state["patterns"]), s, state["iteration"])
+               MotionPatterns.from_state_dict(state["patterns"]), s, state["iteration"],
+               state.get("labelled_dataset"))

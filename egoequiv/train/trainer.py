@@ -19,6 +19,7 @@ from egoequiv.evaluate.plots import plot_curves
 from egoequiv.methods import method_class
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
+from egoequiv.train.combine import combine_frames
 from egoequiv.train.evaluation import first_measurements
 from egoequiv.train.monitor import SlownessMonitor, slowness_curve
 from egoequiv.train.sampler import BatchSampler
@@ -32,12 +33,23 @@ RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "worker
                      "auroc_every"}
 
 
-def prepare(cfg: Config, dataset: str, quiet: bool = False) -> tuple[Frames, Task]:
-    """Open the source, decode (or reuse) its uint8 cache, build pairs and patterns."""
+def prepare(cfg: Config, dataset: str, quiet: bool = False,
+            labelled_dataset: str | None = None, channels: int | None = None
+            ) -> tuple[Frames, Task]:
+    """Open the source, decode (or reuse) its uint8 cache, build pairs and patterns.
+
+    With ``labelled_dataset``, the labelled images come from that source instead
+    (``train.combine``): pairs from ``dataset``, labels from the other. ``channels``
+    overrides the config's (a trained model's input decides).
+    """
     source = open_source(dataset)
-    channels = cfg.channels or source.default_channels
+    channels = channels or cfg.channels or source.default_channels
     frames = load_frames(source, cfg.image_size, channels, workers=cfg.workers or None,
                          quiet=quiet)
+    if labelled_dataset:
+        other = load_frames(open_source(labelled_dataset), cfg.image_size, channels,
+                            workers=cfg.workers or None, quiet=quiet)
+        frames = combine_frames(frames, other, cfg.test_fraction)
     return frames, build_task(frames, cfg)
 
 
@@ -51,7 +63,9 @@ def _check_method_fits(cfg: Config, task: Task) -> None:
                             f"got {cfg.image_size}")
 
 
-def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, resume: bool) -> dict | None:
+def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: str | None,
+                  resume: bool) -> dict | None:
+    """The checkpoint to continue from (None: start afresh)."""
     if not ckpt_path.exists():
         return None
     if not resume:
@@ -60,25 +74,28 @@ def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, resume: bool) -> d
     state = read_checkpoint(ckpt_path)
     old, new = state["config"], to_dict(cfg)
     changed = sorted(k for k in new if old.get(k) != new[k] and k not in RESUMABLE_CHANGES)
-    if changed or state["dataset"] != dataset:
+    if changed or (state["dataset"], state.get("labelled_dataset")) != (dataset,
+                                                                          labelled_dataset):
         what = ", ".join(changed) or f"dataset {state['dataset']!r}"
         raise EgoequivError(f"{ckpt_path}: cannot resume with different settings ({what})")
     return state
 
 
 def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
-          quiet: bool = False, callback=None) -> dict:
+          quiet: bool = False, callback=None, labelled_dataset: str | None = None) -> dict:
     """Train ``cfg.method`` on ``dataset``; writes checkpoint.pt and metrics.json in out_dir.
 
+    ``labelled_dataset``: take the labelled images from this source (KITTI -> SUN style).
     ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
     """
     out_dir = Path(out_dir)
     rank, world = distributed_world()
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
-    frames, task = prepare(cfg, dataset, quiet=quiet or rank > 0)
+    frames, task = prepare(cfg, dataset, quiet=quiet or rank > 0,
+                           labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
-    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, resume)
+    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
     if rank == 0:
         plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
                              out_dir / "motion_patterns.png")
@@ -114,6 +131,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if rank == 0:
             save_checkpoint(out_dir / "checkpoint.pt", method=method, optimizer=optimizer,
                             iteration=iteration, cfg=cfg, dataset=dataset,
+                            labelled_dataset=labelled_dataset,
                             normalizer=normalizer, patterns=task.patterns, shape=shape,
                             extra={"history": history, "train_seconds": seconds})
 
@@ -151,7 +169,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     if rank > 0:
         return {}
     metrics = {
-        "method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+        "method": cfg.method, "dataset": dataset, "labelled_dataset": labelled_dataset,
+        "seed": cfg.seed,
         "label_split": cfg.label_split, "iterations": cfg.iters,
         **first_measurements(method, frames, task, normalizer, device),
         "train_seconds": round(train_seconds, 2),

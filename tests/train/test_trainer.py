@@ -122,3 +122,25 @@ def test_slowness_auroc_logged_as_a_curve(tmp_path, eth80):
              if "slowness_auroc_train" in h]
     assert len(curve) == 2 and all(0 <= a <= 1 for a in curve)
     assert (tmp_path / "slowness_curve.png").exists()
+
+
+def test_pairs_from_kitti_labels_from_scene15(tmp_path, shared_data):
+    """The paper's KITTI -> SUN setting: unlabelled video pairs from one source, a few
+    labelled images from another; recognition is measured on the labelled source's test
+    split, equivariance on the video's test pairs."""
+    from egoequiv.cli.main import main
+
+    kitti = f"kitti-odometry:{shared_data / 'kitti_odometry'}"
+    scenes = f"imagefolder:{shared_data / 'scene15'}"
+    cfg = tiny(method="equiv+drlim", labels_per_class=2, num_patterns=3, channels=1)
+    metrics = train(cfg, kitti, tmp_path, quiet=True, labelled_dataset=scenes)
+    assert metrics["labelled_dataset"] == scenes and metrics["num_labelled"] == 30
+    assert 0 <= metrics["top1"] <= 1 and metrics["equivariance_error"] > 0
+    run = load_run(tmp_path / "checkpoint.pt")
+    assert run.labelled_dataset == scenes and run.shape["num_classes"] == 15
+    with pytest.raises(EgoequivError, match="different settings"):
+        train(cfg, kitti, tmp_path, resume=True, quiet=True)  # labels from elsewhere now
+    assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--device", "cpu",
+                 "--metrics", "recognition,equivariance"]) == 0
+    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert evaluated["top1"] == pytest.approx(metrics["top1"])
