@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from egoequiv.data.motor import MotorSpec
+from egoequiv.data.motor import HEADING_ODOMETER
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable, NeighbourRule
 from egoequiv.errors import DataError
@@ -79,7 +79,7 @@ class KittiOdometrySource(Source):
         return FrameTable(
             refs=refs,
             motor=np.array(motor, dtype=np.float64),
-            motor_spec=MotorSpec(("heading", "odometer"), ("deg", "m"), (360.0, None)),
+            motor_spec=HEADING_ODOMETER,
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),

@@ -42,6 +42,12 @@ class MotorSpec:
         ]
 
 
+#: a car's or robot's motor reading: heading (deg, cyclic) and odometer (m), as KITTI gives
+HEADING_ODOMETER = MotorSpec(("heading", "odometer"), ("deg", "m"), (360.0, None))
+#: a viewpoint on a sphere around an object, as smallNORB gives
+ELEVATION_AZIMUTH = MotorSpec(("elevation", "azimuth"), ("deg", "deg"), (None, 360.0))
+
+
 def degrees(name: str) -> tuple[str, str, float]:
     """(name, unit, period) of an angle in degrees."""
     return name, "deg", 360.0

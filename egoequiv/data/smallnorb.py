@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.lecun_matrix import read_header, read_matrix
-from egoequiv.data.motor import MotorSpec
+from egoequiv.data.motor import ELEVATION_AZIMUTH
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable, NeighbourRule
 from egoequiv.errors import DataError
@@ -90,7 +90,7 @@ class SmallNorbSource(Source):
         return FrameTable(
             refs=refs,
             motor=np.array(motor, dtype=np.float64).reshape(-1, 2),
-            motor_spec=MotorSpec(("elevation", "azimuth"), ("deg", "deg"), (None, 360.0)),
+            motor_spec=ELEVATION_AZIMUTH,
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),

@@ -8,7 +8,6 @@ odometer (m), taken from the same poses the camera was placed at.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -17,17 +16,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from egoequiv.data.frames_csv import write_frames_csv
-from egoequiv.data.motor import MotorSpec
+from egoequiv.data.motor import HEADING_ODOMETER
 from egoequiv.data.table import FrameTable, NeighbourRule
-from egoequiv.errors import EgoequivError
 from egoequiv.render.bullet import Camera, Light, process_renderer
 from egoequiv.render.driver import DT, Trajectory, drive
 from egoequiv.render.pool import run_jobs
 from egoequiv.render.scenes import SCENES, STYLES, build_world
+from egoequiv.render.source import check_options
+from egoequiv.render.store import save_set
 from egoequiv.render.world import sky
 
-MOTOR = MotorSpec(("heading", "odometer"), ("deg", "m"), (360.0, None))
+MOTOR = HEADING_ODOMETER
 CAMERA_HEIGHT = 1.65
 PITCH = math.radians(1.5)  # a little down, as a dashboard camera
 FOV, ASPECT = 40.0, 2.0  # a wide view squashed into a square image, as resized KITTI frames
@@ -52,9 +51,7 @@ class DriveOptions:
             (8 <= self.size <= 512, "size: 8..512"),
             (1 <= self.supersample <= 4, "supersample: 1..4"),
         ]
-        for ok, what in checks:
-            if not ok:
-                raise EgoequivError(f"rendered-drive: bad option ({what})")
+        check_options("rendered-drive", checks)
 
     @property
     def scene_names(self) -> list[str]:
@@ -142,9 +139,6 @@ def render_drive(out: Path, opts: DriveOptions) -> None:
         meta={"speed": np.array([r[7] for r in rows]),
               "manoeuvre": np.array([r[8] for r in rows])},
     )
-    write_frames_csv(out, table, table.refs)
-    np.save(out / "poses.npy", views)  # the view matrices passed to pybullet, row order
-    (out / "render.json").write_text(json.dumps(
-        {"set": "rendered-drive", "options": asdict(opts), "images": len(rows),
-         "seconds": round(time.time() - start, 1), "camera_height": CAMERA_HEIGHT,
-         "fov": FOV, "aspect": ASPECT}, indent=2) + "\n")
+    save_set(out, table, views, {"set": "rendered-drive", "options": asdict(opts),
+                                 "seconds": round(time.time() - start, 1),
+                                 "camera_height": CAMERA_HEIGHT, "fov": FOV, "aspect": ASPECT})

@@ -8,7 +8,6 @@ Motor reading: (elevation, azimuth) in degrees, exactly the pose of the camera u
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -17,15 +16,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from egoequiv.data.frames_csv import write_frames_csv
-from egoequiv.data.motor import MotorSpec
+from egoequiv.data.motor import ELEVATION_AZIMUTH
 from egoequiv.data.table import FrameTable, NeighbourRule
-from egoequiv.errors import EgoequivError
 from egoequiv.render.bullet import Camera, Light, process_renderer, to_grey
 from egoequiv.render.objects import CATEGORIES, build_instance
 from egoequiv.render.pool import run_jobs
+from egoequiv.render.source import check_options
+from egoequiv.render.store import save_set
 
-MOTOR = MotorSpec(("elevation", "azimuth"), ("deg", "deg"), (None, 360.0))
+MOTOR = ELEVATION_AZIMUTH
 DISTANCE, FOV = 3.5, 30.0  # the unit-sphere model fills most of the frame
 BACKGROUND = (0.55, 0.55, 0.55)
 #: (azimuth off the camera, elevation, ambient, diffuse) of each lighting, degrees
@@ -60,9 +59,7 @@ class ObjectOptions:
             (8 <= self.size <= 512, "size: 8..512"),
             (1 <= self.supersample <= 4, "supersample: 1..4"),
         ]
-        for ok, what in checks:
-            if not ok:
-                raise EgoequivError(f"rendered-objects: bad option ({what})")
+        check_options("rendered-objects", checks)
 
     @property
     def elevation_values(self) -> list[float]:
@@ -168,9 +165,6 @@ def render_objects(out: Path, opts: ObjectOptions) -> None:
         meta={"instance": np.array([r[5] * opts.instances + r[6] for r in rows]),
               "lighting": np.array([r[7] for r in rows])},
     )
-    write_frames_csv(out, table, table.refs)
-    np.save(out / "poses.npy", views)  # the view matrices passed to pybullet, row order
-    (out / "render.json").write_text(json.dumps(
-        {"set": "rendered-objects", "options": asdict(opts), "images": len(rows),
-         "seconds": round(time.time() - start, 1), "camera_distance": DISTANCE, "fov": FOV},
-        indent=2) + "\n")
+    save_set(out, table, views, {"set": "rendered-objects", "options": asdict(opts),
+                                 "seconds": round(time.time() - start, 1),
+                                 "camera_distance": DISTANCE, "fov": FOV})

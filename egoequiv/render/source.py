@@ -16,6 +16,13 @@ from egoequiv.errors import EgoequivError
 from egoequiv.render.store import render_key, rendered_folder
 
 
+def check_options(set_name: str, checks: list[tuple[bool, str]]) -> None:
+    """One-line error for the first failed (ok, what) check of a set's options."""
+    for ok, what in checks:
+        if not ok:
+            raise EgoequivError(f"{set_name}: bad option ({what})")
+
+
 class RenderedSource(Source):
     """Subclasses set ``name``, ``options``, ``settings_class`` (a frozen options
     dataclass), ``motor`` (the MotorSpec) and ``_render(folder, settings)``."""

@@ -11,7 +11,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from egoequiv.data.cache import cache_dir
+from egoequiv.data.frames_csv import write_frames_csv
 
 #: bump whenever a change to models, worlds, driver or renderer settings changes the images
 RENDER_VERSION = 1
@@ -71,3 +74,12 @@ def rendered_folder(name: str, options: dict, render: Callable[[Path], None]) ->
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def save_set(out: Path, table, views, info: dict) -> None:
+    """Write a rendered set's files into ``out``: frames.csv (+ frames.json), poses.npy (the
+    view matrices passed to pybullet, in row order) and render.json (``info`` + counts)."""
+    write_frames_csv(out, table, table.refs)
+    np.save(Path(out) / "poses.npy", views)
+    info = {**info, "images": len(table)}
+    (Path(out) / "render.json").write_text(json.dumps(info, indent=2) + "\n")

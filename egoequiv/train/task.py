@@ -9,6 +9,7 @@ import numpy as np
 from egoequiv.config import Config
 from egoequiv.data.cache import Frames
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluate.recognition import choose_subset
 from egoequiv.motion.pairs import Pairs, neighbour_pairs
 from egoequiv.motion.patterns import MotionPatterns, fit_patterns
 
@@ -64,14 +65,7 @@ def choose_labelled(frames: Frames, train: np.ndarray, per_class: int, split: in
     labels = frames.table.labels
     if labels is None or per_class == 0:
         return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng([SPLIT_SEED, split])
-    chosen = []
-    for c in np.unique(labels[train]):
-        if c < 0:
-            continue
-        members = train[labels[train] == c]
-        chosen.append(rng.choice(members, min(per_class, len(members)), replace=False))
-    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
+    return choose_subset(labels, train, per_class, np.random.default_rng([SPLIT_SEED, split]))
 
 
 def build_task(frames: Frames, cfg: Config) -> Task:
