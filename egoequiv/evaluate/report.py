@@ -200,7 +200,8 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     for m in runs:
         by_dataset.setdefault(str(m.get("dataset")), []).append(m)
     for dataset, rs in sorted(by_dataset.items()):
-        slug = _slug(dataset.split(":")[0] + "_" + dataset.rsplit("/", 1)[-1])
+        name, _, rest = dataset.partition(":")
+        slug = _slug(f"{name}_{rest.rstrip('/').rsplit('/', 1)[-1]}" if rest else name)
         lines += dataset_section(dataset, rs, out_dir, slug)
     measured = {k for k, _ in COLUMNS if _stats([m.get(k) for m in runs])[2]}
     lines += ["## What each number means", "", *meanings(measured)]
