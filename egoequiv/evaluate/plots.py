@@ -43,10 +43,12 @@ def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
         err = None
         if errors and name in errors:
             err = np.array([0.0 if v is None else v for v in errors[name]], float)
-        ax.bar(np.arange(len(vals)) + k * width, vals, width, yerr=err, label=name)
+        ax.bar(np.arange(len(vals)) + k * width, vals, width, yerr=err, label=name, capsize=3)
     ax.set_xticks(np.arange(n) + width * (len(groups) - 1) / 2)
-    ax.set_xticklabels(list(xlabels) if xlabels else [str(i) for i in range(n)],
-                       rotation=30 if n > 6 else 0)
+    labels = list(xlabels) if xlabels else [str(i) for i in range(n)]
+    slanted = n > 6 or max((len(x) for x in labels), default=0) > 12
+    ax.set_xticklabels(labels, rotation=30 if slanted else 0, ha="right" if slanted else "center",
+                       fontsize=8)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     if len(groups) > 1:
