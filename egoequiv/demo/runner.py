@@ -110,10 +110,10 @@ def run_one(cfg, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool
         done = json.loads(path.read_text())
         if done.get("evaluated") and done.get("config") == to_dict(cfg):
             return {**done, "reused": True}
-    result = train(cfg, dataset, run_dir, resume=True, quiet=quiet)
+    frames, task = prepare(cfg, dataset, quiet=True)  # once, for training and evaluation
+    result = train(cfg, dataset, run_dir, resume=True, quiet=quiet, prepared=(frames, task))
     device = resolve_device(cfg.device)
     run = load_run(run_dir / "checkpoint.pt", device)
-    _, task = prepare(cfg, dataset, quiet=True)
     suite = evaluate_model(run.method, task, run.normalizer, device,
                            metrics=list(metrics) if metrics else None,
                            out_dir=run_dir / "eval", seed=cfg.seed)

@@ -82,18 +82,20 @@ def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: 
 
 
 def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
-          quiet: bool = False, callback=None, labelled_dataset: str | None = None) -> dict:
+          quiet: bool = False, callback=None, labelled_dataset: str | None = None,
+          prepared: tuple[Frames, Task] | None = None) -> dict:
     """Train ``cfg.method`` on ``dataset``; writes checkpoint.pt and metrics.json in out_dir.
 
     ``labelled_dataset``: take the labelled images from this source (KITTI -> SUN style).
+    ``prepared``: the (frames, task) of ``prepare`` for these settings, if the caller has them.
     ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
     """
     out_dir = Path(out_dir)
     rank, world = distributed_world()
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
-    frames, task = prepare(cfg, dataset, quiet=quiet or rank > 0,
-                           labelled_dataset=labelled_dataset)
+    frames, task = prepared or prepare(cfg, dataset, quiet=quiet or rank > 0,
+                                       labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
     state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
     if rank == 0:
