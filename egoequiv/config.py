@@ -27,9 +27,13 @@ class Config:
     labels_per_class: int = 10  # labelled training images per class (ours; few-label regime)
     label_split: int = 0  # which random labelled subset (mean/std over several in evaluation)
     test_fraction: float = 0.5  # for sources without a split: fraction of sequences held out
+    validation_fraction: float = 0.0  # > 0: hold out this fraction of the training instances
+    #   (or sequences) and measure on them instead of the test split (model selection)
     window: float = 0.0  # neighbour window in seconds for video; 0 = the source's default
     # --- motion patterns ---
-    num_patterns: int = 0  # G; 0 = 2 per motor dimension (ours: each DOF in both directions)
+    num_patterns: int = 0  # G for k-means; 0 = 2 per motor dimension (ours: each DOF both ways)
+    view_patterns: str = "steps"  # views layout: steps (one pattern per single-axis step,
+    #   diagonals left out), steps+diagonals (each diagonal its own pattern), kmeans (ours)
     min_motion: float = 0.1  # standardised norm below which a motion counts as zero (ours)
     keep_fraction: float = 0.7  # fraction of each cluster nearest its centre kept (ours)
     # --- model ---
@@ -48,6 +52,7 @@ class Config:
     equiv_margin_with_drlim: float = 0.1  # equiv margin inside equiv+drlim (paper: 0.1)
     contrastive_form: str = "legacy"  # legacy (authors' Caffe) or hadsell
     equiv_negatives: str = "maps"  # maps: push under other patterns' maps; frames: triplet
+    equiv_pull: str = "relative"  # relative: pull / own displacement (ours); absolute (paper)
     lsm_bin_width: float = 0.25  # lsm bin width in z-score units (ours)
     lsm_hidden: int = 256  # lsm classifier hidden width (ours)
     # --- optimisation ---
@@ -58,9 +63,12 @@ class Config:
     iters: int = 1500
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda, cuda:N
+    patience: int = 0  # early stopping: stop once the validation softmax loss has not improved
+    #   in this many monitor evaluations (needs validation_fraction and monitor_every); 0 off
     checkpoint_every: int = 250
     log_every: int = 50
-    auroc_every: int = 0  # log slowness AUROC on 1000 training pairs every N iterations; 0 off
+    monitor_every: int = 0  # every N iterations log slowness AUROC and held-out equivariance
+    #   errors on training pairs (egoequiv.train.monitor); 0 off
     workers: int = 0  # decoding processes; 0 = all cores
 
 
@@ -70,13 +78,15 @@ _CHOICES = {
     "map_type": ("auto", "affine", "bottleneck"),
     "contrastive_form": ("legacy", "hadsell"),
     "equiv_negatives": ("maps", "frames"),
+    "equiv_pull": ("absolute", "relative"),
     "channels": (0, 1, 3),
+    "view_patterns": ("steps", "steps+diagonals", "kmeans"),
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
              "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
-_NON_NEGATIVE = ("auroc_every", "labels_per_class", "label_split", "window", "num_patterns",
-                 "min_motion", "lam", "drlim_weight", "margin", "equiv_margin_with_drlim",
-                 "momentum", "weight_decay", "seed", "workers")
+_NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
+                 "num_patterns", "min_motion", "lam", "drlim_weight", "margin",
+                 "equiv_margin_with_drlim", "momentum", "weight_decay", "seed", "workers")
 
 
 def field_names() -> list[str]:
@@ -96,6 +106,12 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(f"config: {name} must be >= 0, got {getattr(cfg, name)!r}")
     if not 0 < cfg.keep_fraction <= 1:
         raise ConfigError(f"config: keep_fraction must be in (0, 1], got {cfg.keep_fraction}")
+    if not 0 <= cfg.validation_fraction < 1:
+        raise ConfigError(f"config: validation_fraction must be in [0, 1), "
+                          f"got {cfg.validation_fraction}")
+    if cfg.patience and not (cfg.validation_fraction and cfg.monitor_every):
+        raise ConfigError("config: patience (early stopping) needs validation_fraction > 0 "
+                          "and monitor_every > 0: it watches the validation softmax loss")
     if not 0 < cfg.test_fraction < 1:
         raise ConfigError(f"config: test_fraction must be in (0, 1), got {cfg.test_fraction}")
     if not cfg.conv_channels or any(c <= 0 for c in cfg.conv_channels):

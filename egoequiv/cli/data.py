@@ -38,10 +38,12 @@ def register(subparsers) -> None:
 
 def cmd_info(args) -> int:
     from egoequiv.data.registry import open_source
+    from egoequiv.train.task import describe_patterns
 
     source = open_source(args.spec)
-    info = _table(source).info()
-    info = {"source": source.describe(), **info}
+    table = _table(source)
+    info = {"source": source.describe(), **table.info(),
+            "motion_patterns": describe_patterns(table)}
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -57,10 +59,16 @@ def cmd_info(args) -> int:
         cyclic = f", cyclic {m['period']:g}" if m["period"] else ""
         rows.append((f"motor {m['name']}",
                      f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))
+    pats = info["motion_patterns"]
+    rows.append(("pairs", pats["num_pairs"]))
+    for p in pats["patterns"]:
+        ratio = "-" if p["purity_ratio"] is None else f"{p['purity_ratio']:.2f}"
+        rows.append((f"pattern {p['pattern']}",
+                     f"{p['motion']}: {p['pairs']} pairs, purity ratio {ratio}"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
-    for w in info["warnings"]:
+    for w in info["warnings"] + pats["warnings"]:
         print(f"warning: {w}")
     return 0
 

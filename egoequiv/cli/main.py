@@ -18,6 +18,7 @@ COMMANDS = [
     "egoequiv.cli.eval",
     "egoequiv.cli.probe",
     "egoequiv.cli.report",
+    "egoequiv.cli.reproduce",
 ]
 
 

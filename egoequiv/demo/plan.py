@@ -32,11 +32,11 @@ DEFAULT = DemoPlan("default", (
     TaskPlan("objects", "NORB-style objects: few labels + unlabelled view pairs",
              "rendered-objects", ALL_METHODS, splits=3,
              config={"image_size": 32, "labels_per_class": 5, "iters": 600,
-                     "batch_size": 32, "auroc_every": 100}),
+                     "batch_size": 32, "monitor_every": 100}),
     TaskPlan("drive", "Driving scenes: few labels + unlabelled video pairs",
              "rendered-drive", DRIVE_METHODS, splits=3,
              config={"image_size": 32, "labels_per_class": 10, "iters": 600,
-                     "batch_size": 32, "auroc_every": 100}),
+                     "batch_size": 32, "monitor_every": 100}),
 ))
 
 QUICK = DemoPlan("quick", (
@@ -44,12 +44,12 @@ QUICK = DemoPlan("quick", (
              "rendered-objects:instances=6,elevations=3,lightings=1,size=32",
              ALL_METHODS, splits=1,
              config={"image_size": 32, "labels_per_class": 5, "iters": 80, "batch_size": 32,
-                     "auroc_every": 20}),
+                     "monitor_every": 20}),
     TaskPlan("drive", "Driving scenes (quick): few labels + unlabelled video pairs",
              "rendered-drive:sequences=2,frames=40,size=32",
              ("clsnet", "equiv+drlim"), splits=1,
              config={"image_size": 32, "labels_per_class": 10, "iters": 80,
-                     "batch_size": 32, "auroc_every": 20}),
+                     "batch_size": 32, "monitor_every": 20}),
 ))
 
 PLANS = {"default": DEFAULT, "quick": QUICK}

@@ -7,22 +7,19 @@ with the suite's measurements) is reused, a killed one resumes from its checkpoi
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from egoequiv.config import load_config, to_dict
 from egoequiv.demo.plan import PLANS, DemoPlan, TaskPlan
 from egoequiv.demo.report import write_demo_report
-from egoequiv.evaluate.model import evaluate_model
 from egoequiv.evaluate.plots import plot_curves
 from egoequiv.evaluate.report import summarise
+from egoequiv.experiment import run_one
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
-from egoequiv.train.checkpoint import load_run
 from egoequiv.train.monitor import slowness_curve
-from egoequiv.train.trainer import prepare, train
+from egoequiv.train.trainer import prepare
 from egoequiv.utils.atomic import atomic_write_json
-from egoequiv.utils.device import resolve_device
 
 
 def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: str = "auto",
@@ -101,26 +98,6 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             "motor": spec.describe(), "config": {k: v for k, v in to_dict(base).items()
                                                  if k not in ("method", "seed", "label_split")},
             "summary": summarise(runs)}, runs
-
-
-def run_one(cfg, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool) -> dict:
-    """Train (or resume, or reuse) one run and evaluate it with the suite."""
-    path = run_dir / "metrics.json"
-    if path.exists():
-        done = json.loads(path.read_text())
-        if done.get("evaluated") and done.get("config") == to_dict(cfg):
-            return {**done, "reused": True}
-    frames, task = prepare(cfg, dataset, quiet=True)  # once, for training and evaluation
-    result = train(cfg, dataset, run_dir, resume=True, quiet=quiet, prepared=(frames, task))
-    device = resolve_device(cfg.device)
-    run = load_run(run_dir / "checkpoint.pt", device)
-    suite = evaluate_model(run.method, task, run.normalizer, device,
-                           metrics=list(metrics) if metrics else None,
-                           out_dir=run_dir / "eval", seed=cfg.seed)
-    result.update({k: v for k, v in suite.items() if v is not None or k not in result})
-    result["evaluated"] = True
-    atomic_write_json(path, result)
-    return {**result, "reused": False}
 
 
 def _fmt(value) -> str:

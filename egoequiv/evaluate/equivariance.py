@@ -33,9 +33,13 @@ from egoequiv.evaluate._chunks import CHUNK, chunks
 
 _TOL = 1e-12
 #: ridge of the refitted maps, relative to the features' scale (ours; the paper says least
-#: squares): "auto" picks it per pattern from RIDGE_GRID on held-out training pairs
+#: squares): "auto" picks it per pattern from RIDGE_GRID on held-out training pairs. The last
+#: value, infinity, is the null model "no change plus the mean shift" (W_lin = I), so the
+#: choice never prefers a map that predicts held-out pairs worse than that.
 RIDGE = "auto"
-RIDGE_GRID = (1e-8, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+RIDGE_GRID = (1e-8, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, float("inf"))
+#: a pattern with fewer training pairs than this gets the null model
+MIN_PAIRS_TO_FIT = 10
 
 
 def fit_maps(z_i: np.ndarray, z_j: np.ndarray, pattern: np.ndarray, num_patterns: int,
@@ -50,7 +54,9 @@ def fit_maps(z_i: np.ndarray, z_j: np.ndarray, pattern: np.ndarray, num_patterns
     ``RIDGE_GRID`` by the error on a held-out fifth of that pattern's training pairs, then
     refits on all of them: exactly equivariant features get (almost) no shrinkage. With
     ``groups`` (e.g. each pair's sequence), whole groups are held out, so the choice sees
-    the same shift to unseen sequences as the test pairs do.
+    the same shift to unseen sequences as the test pairs do. The grid ends with the null
+    model (ridge = inf: identity plus the mean shift), chosen where nothing predicts the
+    held-out pairs better.
     """
     z_i, z_j = np.asarray(z_i, np.float64), np.asarray(z_j, np.float64)
     pattern = np.asarray(pattern)
@@ -62,9 +68,11 @@ def fit_maps(z_i: np.ndarray, z_j: np.ndarray, pattern: np.ndarray, num_patterns
         if len(idx) == 0:
             continue
         lam = ridge
-        if ridge == "auto":
-            held = _held_out(len(idx), None if groups is None else groups[idx], rng)
-            lam = _pick_ridge(z_i[idx], z_j[idx], held) if len(idx) >= 10 else RIDGE_GRID[-1]
+        if ridge == "auto":  # too few pairs to hold any out: the null model
+            lam = RIDGE_GRID[-1]
+            if len(idx) >= MIN_PAIRS_TO_FIT:
+                held = _held_out(len(idx), None if groups is None else groups[idx], rng)
+                lam = _pick_ridge(z_i[idx], z_j[idx], held)
         maps[g] = _solve(*_normal_equations(z_i[idx], z_j[idx]), float(lam))
     return maps
 
@@ -81,6 +89,9 @@ def _normal_equations(z_i, z_j):
 
 def _solve(xtx, xty, ridge: float) -> np.ndarray:
     d = xty.shape[1]
+    if np.isinf(ridge):  # the null model: identity plus the mean shift z_j - z_i
+        shift = (xty[d] - xtx[d, :d]) / max(xtx[d, d], 1.0)
+        return np.vstack([np.eye(d), shift[None]])
     penalty = np.eye(d + 1)
     penalty[d, d] = 0.0
     identity = np.vstack([np.eye(d), np.zeros((1, d))])

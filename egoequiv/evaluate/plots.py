@@ -32,8 +32,10 @@ def _save(fig, path) -> Path:
 
 def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
               ylabel: str = "", xlabels: Sequence[str] | None = None,
-              errors: dict[str, Sequence[float | None]] | None = None) -> Path:
-    """Grouped bars: one series per key of ``groups`` (None values left out), optional std bars."""
+              errors: dict[str, Sequence[float | None]] | None = None,
+              reference: float | None = None, reference_label: str = "") -> Path:
+    """Grouped bars: one series per key of ``groups`` (None values left out), optional std
+    bars, and an optional dashed reference line (the identity's 1.0, chance accuracy)."""
     n = max((len(v) for v in groups.values()), default=0)
     fig = _figure(max(4.0, 0.6 * n * max(1, len(groups)) + 2), 3.5)
     ax = fig.add_subplot(111)
@@ -49,17 +51,22 @@ def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
     slanted = n > 6 or max((len(x) for x in labels), default=0) > 12
     ax.set_xticklabels(labels, rotation=30 if slanted else 0, ha="right" if slanted else "center",
                        fontsize=8)
-    ax.set_title(title)
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1, label=reference_label)
+    ax.ticklabel_format(axis="y", useOffset=False)
+    ax.set_title(title, fontsize=9)
     ax.set_ylabel(ylabel)
-    if len(groups) > 1:
-        ax.legend(fontsize=7)
+    if len(groups) > 1 or reference_label:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
 def plot_equivariance_per_pattern(per_pattern: Sequence[float | None], path,
-                                  names: Sequence[str] | None = None) -> Path:
-    return plot_bars({"refitted M'_g": per_pattern}, path, "Equivariance error per pattern",
-                     "mean ||M'z_i - z_j|| / ||z_i - z_j||", names)
+                                  names: Sequence[str] | None = None, title: str = "") -> Path:
+    return plot_bars({"refitted M'_g": per_pattern}, path,
+                     title or "Equivariance error per pattern",
+                     "mean ||M'z_i - z_j|| / ||z_i - z_j||", names, reference=1.0,
+                     reference_label="identity map (no change)")
 
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path,

@@ -4,6 +4,9 @@
 (non-discrete)"). It has no contrastive push term, so ``z = 0`` minimises it; per the paper's
 footnotes it is therefore only used together with drlim (paper-notes, certain). The squared norm
 is computed directly (no square root), so the gradient is finite everywhere.
+
+``pull="relative"`` (ours, as in ``losses.equiv``): each pair's term is divided by its own
+displacement, ``||M(y_ij) z_i - z_j||^2 / (||z_i - z_j||^2 + eps)``.
 """
 
 from __future__ import annotations
@@ -11,15 +14,26 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from egoequiv.losses._checks import check_float, check_ndim, check_same_shape
+from egoequiv.losses.equiv import EQUIV_PULLS, RELATIVE_EPS
 
 
-def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor) -> Tensor:
-    """Scalar loss for ``mapped`` = ``M(y_ij) z_i`` (B, D) and ``z_j`` (B, D)."""
+def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor, z_i: Tensor | None = None,
+                                 pull: str = "absolute") -> Tensor:
+    """Scalar loss for ``mapped`` = ``M(y_ij) z_i`` (B, D) and ``z_j`` (B, D); ``z_i`` (B, D)
+    is needed for ``pull="relative"``."""
     fn = "continuous_equivariance_loss"
     check_ndim(fn, "mapped", mapped, 2, "(B, D)")
     check_same_shape(fn, "mapped and z_j", mapped, z_j)
     check_float(fn, "mapped", mapped)
-    return 0.5 * (mapped - z_j).pow(2).sum(dim=1).mean()
+    terms = (mapped - z_j).pow(2).sum(dim=1)
+    if pull == "relative":
+        if z_i is None:
+            raise ValueError(f"{fn}: pull='relative' needs z_i (B, D)")
+        check_same_shape(fn, "z_i and z_j", z_i, z_j)
+        terms = terms / ((z_i - z_j).pow(2).sum(dim=1) + RELATIVE_EPS)
+    elif pull != "absolute":
+        raise ValueError(f"{fn}: unknown pull {pull!r}; valid: {', '.join(EQUIV_PULLS)}")
+    return 0.5 * terms.mean()
 
 
 class ContinuousEquivarianceLoss(nn.Module):

@@ -8,6 +8,13 @@ The paper only states that the loss is contrastive with one margin for all patte
 this pair form is "likely" in our notes, the triplet variant with random frames as negatives
 (:func:`equivariance_triplet_loss`) merely "plausible". Margin 1.0 alone, 0.1 inside
 equiv+drlim (paper-notes, certain).
+
+``pull="relative"`` (ours, an option beside the paper's form): the pull term of a pair is
+divided by its own displacement, ``d(M_p z_i, z_j)^2 / (d(z_i, z_j)^2 + eps)``, the squared
+form of the scale-free ratio that the equivariance error measures. With the paper's absolute
+pull, a small motion whose feature change is small costs little even when ``M_p`` predicts it
+worse than "no change" does; the relative pull charges it in proportion. Push terms are
+unchanged. ``eps`` (1e-3) keeps a pair of identical features finite.
 """
 
 from __future__ import annotations
@@ -16,17 +23,21 @@ import torch
 from torch import Tensor, nn
 
 from egoequiv.losses._checks import check_batch, check_index, check_ndim, check_same_shape
-from egoequiv.losses.contrastive import check_form, contrastive_loss
+from egoequiv.losses.contrastive import check_form, contrastive_loss, contrastive_terms
 from egoequiv.losses.distance import l2_distance
 
 EQUIV_NEGATIVES = ("maps", "frames")
+EQUIV_PULLS = ("absolute", "relative")
+RELATIVE_EPS = 1e-3
 
 
 def equivariance_loss(
-    mapped: Tensor, z_j: Tensor, pattern: Tensor, margin: float = 1.0, form: str = "legacy"
+    mapped: Tensor, z_j: Tensor, pattern: Tensor, margin: float = 1.0, form: str = "legacy",
+    z_i: Tensor | None = None, pull: str = "absolute",
 ) -> Tensor:
     """Pair form: ``mapped`` (B, G, D) = ``M_g z_i`` for every g, ``z_j`` (B, D), ``pattern`` (B,)
-    integer in [0, G). Returns the scalar loss over the B*G (pair, map) examples."""
+    integer in [0, G). Returns the scalar loss over the B*G (pair, map) examples.
+    ``pull="relative"`` needs ``z_i`` (B, D) (see the module doc)."""
     fn = "equivariance_loss"
     check_ndim(fn, "mapped", mapped, 3, "(B, G, D)")
     check_ndim(fn, "z_j", z_j, 2, "(B, D)")
@@ -40,7 +51,16 @@ def equivariance_loss(
     check_index(fn, "pattern", pattern, g)
     dist = l2_distance(mapped, z_j.unsqueeze(1).expand_as(mapped))  # (B, G)
     similar = torch.arange(g, device=mapped.device).unsqueeze(0) == pattern.unsqueeze(1)
-    return contrastive_loss(dist.reshape(-1), similar.reshape(-1), margin, form)
+    if pull == "absolute":
+        return contrastive_loss(dist.reshape(-1), similar.reshape(-1), margin, form)
+    if pull != "relative":
+        raise ValueError(f"{fn}: unknown pull {pull!r}; valid: {', '.join(EQUIV_PULLS)}")
+    if z_i is None:
+        raise ValueError(f"{fn}: pull='relative' needs z_i (B, D)")
+    check_same_shape(fn, "z_i and z_j", z_i, z_j)
+    terms = contrastive_terms(dist.reshape(-1), similar.reshape(-1), margin, form).view(b, g)
+    own = (z_i - z_j).pow(2).sum(dim=1, keepdim=True) + RELATIVE_EPS
+    return 0.5 * torch.where(similar, terms / own, terms).mean()
 
 
 def equivariance_triplet_loss(

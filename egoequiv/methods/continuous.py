@@ -21,5 +21,6 @@ class EquivDrlimContinuous(Method):
         mapped = self.map(z["pos_i"], batch["motion"])
         a, b, similar = pair_stack(z, batch)
         drlim = drlim_loss(a, b, similar, self.cfg.margin, self.cfg.contrastive_form)
-        return {"equiv": continuous_equivariance_loss(mapped, z["pos_j"]),
+        equiv = continuous_equivariance_loss(mapped, z["pos_j"], z["pos_i"], self.cfg.equiv_pull)
+        return {"equiv": equiv,
                 "drlim": self.cfg.drlim_weight * drlim}

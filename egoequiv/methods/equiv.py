@@ -28,7 +28,8 @@ class Equiv(Method):
             own = self.maps.apply(z["pos_i"], batch["pattern"])
             return equivariance_triplet_loss(own, z["pos_j"], z["neg_j"], self.equiv_margin, form)
         return equivariance_loss(self.maps(z["pos_i"]), z["pos_j"], batch["pattern"],
-                                 self.equiv_margin, form)
+                                 self.equiv_margin, form, z_i=z["pos_i"],
+                                 pull=self.cfg.equiv_pull)
 
     def unsupervised(self, z, batch):
         return {"equiv": self.equiv_term(z, batch)}

@@ -9,7 +9,7 @@ import numpy as np
 
 from egoequiv.data.motor import MotorSpec
 from egoequiv.motion.pairs import Pairs
-from egoequiv.motion.patterns import MotionPatterns
+from egoequiv.motion.patterns import MIXED_RATIO, MotionPatterns, purity
 
 
 def _pyplot():
@@ -25,24 +25,29 @@ def plot_motion_patterns(pairs: Pairs, patterns: MotionPatterns, spec: MotorSpec
                          path: str | Path, dims: tuple[int, int] = (0, 1),
                          max_points: int = 5000, title: str = "") -> Path:
     """Scatter of pair motions (two motor dimensions), coloured by pattern; grey = no
-    pattern (near-zero or not representative); crosses = centres."""
+    pattern (near-zero or not representative); crosses = centres, each labelled with its
+    purity ratio (``motion.patterns.purity``; "MIXED" at or above ``MIXED_RATIO``)."""
     plt = _pyplot()
     rng = np.random.default_rng(0)
     show = rng.permutation(len(pairs))[:max_points]
     m, g = pairs.motion[show], pairs.pattern[show]
     a, b = dims if spec.dim > 1 else (0, 0)
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
     ax.scatter(m[g < 0, a], m[g < 0, b], s=4, c="lightgrey", label="no pattern")
     cmap = plt.get_cmap("tab10")
     centres = patterns.centres_in_units()
+    pure = purity(pairs.motion, pairs.pattern, patterns)
     for k in range(patterns.num_patterns):
         sel = g == k
-        ax.scatter(m[sel, a], m[sel, b], s=5, color=cmap(k % 10), label=f"pattern {k}")
+        ratio = pure["ratio"][k]
+        note = "" if ratio is None else f" (purity {ratio:.2f}" + (
+            ", MIXED)" if ratio >= MIXED_RATIO else ")")
+        ax.scatter(m[sel, a], m[sel, b], s=5, color=cmap(k % 10), label=f"pattern {k}{note}")
         ax.scatter(centres[k, a], centres[k, b], marker="x", s=80, color="black")
     ax.set_xlabel(f"Δ{spec.names[a]} ({spec.units[a] or 'units'})")
     ax.set_ylabel(f"Δ{spec.names[b]} ({spec.units[b] or 'units'})")
     ax.set_title(title or "pair motions and their motion patterns")
-    ax.legend(fontsize=7, markerscale=2, loc="best")
+    ax.legend(fontsize=7, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first mea
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -15,22 +16,26 @@ from egoequiv.data.cache import Frames, load_frames
 from egoequiv.data.registry import open_source
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluate.model import evaluate_model
 from egoequiv.evaluate.plots import plot_curves
 from egoequiv.methods import method_class
+from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
 from egoequiv.train.combine import combine_frames
-from egoequiv.train.evaluation import first_measurements
-from egoequiv.train.monitor import SlownessMonitor, slowness_curve
+from egoequiv.train.monitor import CURVES, TrainingMonitor, monitor_curves, stop_iteration
 from egoequiv.train.sampler import BatchSampler
-from egoequiv.train.task import Task, build_task
+from egoequiv.train.task import Task, build_task, pattern_summary
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world, resolve_device
 from egoequiv.utils.progress import progress
 
 #: config keys that may differ when resuming (they do not change the result)
 RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
-                     "auroc_every"}
+                     "monitor_every"}
+#: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
+#: code, so a checkpoint gets the same numbers from both)
+TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
 
 
 def prepare(cfg: Config, dataset: str, quiet: bool = False,
@@ -98,7 +103,10 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
                                        labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
     state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
+    summary = pattern_summary(task.table, task.pairs, task.patterns)
     if rank == 0:
+        for w in summary["warnings"]:
+            print(f"egoequiv: warning: {w}", file=sys.stderr)
         plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
                              out_dir / "motion_patterns.png")
 
@@ -137,13 +145,18 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
                             normalizer=normalizer, patterns=task.patterns, shape=shape,
                             extra={"history": history, "train_seconds": seconds})
 
-    monitor = SlownessMonitor(task, seed=cfg.seed) if cfg.auroc_every and rank == 0 else None
+    monitor = TrainingMonitor(task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
+        if cfg.monitor_every and rank == 0 else None
     method.train()
     loop_start = time.perf_counter()
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
                    disable=quiet or rank > 0, initial=start)
-    running = None
+    running, done = None, start
+    best_iteration, stopped = stop_iteration(history, cfg.patience)
     for it in range(start, cfg.iters):
+        if stopped:
+            break
+        done = it + 1
         batch = _to_batch(sampler.sample(it), images, labels, normalizer, device)
         loss, parts = model(batch)
         optimizer.zero_grad(set_to_none=True)
@@ -157,12 +170,12 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
             history.append({"iteration": it + 1, "loss": value, **parts})
             bar.set_postfix(loss=f"{running:.4f}")
-        if monitor is not None and (it + 1) % cfg.auroc_every == 0:
-            history.append({"iteration": it + 1,
-                            "slowness_auroc_train": monitor(method, images, normalizer)})
+        if monitor is not None and (it + 1) % cfg.monitor_every == 0:
+            history.append({"iteration": it + 1, **monitor(method, images, normalizer)})
+            best_iteration, stopped = stop_iteration(history, cfg.patience)
         bar.update(1)
         seconds = elapsed_before + time.perf_counter() - loop_start
-        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters:
+        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or stopped:
             save(it + 1, seconds)
         if callback is not None:
             callback(it + 1)
@@ -173,8 +186,10 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     metrics = {
         "method": cfg.method, "dataset": dataset, "labelled_dataset": labelled_dataset,
         "seed": cfg.seed,
-        "label_split": cfg.label_split, "iterations": cfg.iters,
-        **first_measurements(method, frames, task, normalizer, device),
+        "label_split": cfg.label_split, "iterations": done,
+        "stopped_early": stopped, "best_val_iteration": best_iteration,
+        **_measure(method, task, normalizer, device, cfg.seed),
+        "motion_patterns": summary["patterns"],
         "train_seconds": round(train_seconds, 2),
         "total_seconds": round(time.perf_counter() - start_time, 2),
         "num_pairs": int(len(sampler.pairs)) if sampler.pairs is not None else 0,
@@ -182,13 +197,32 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         "config": to_dict(cfg),
         "history": history,
     }
-    curve = slowness_curve(history)
-    if curve:
-        plot_curves({cfg.method: curve}, out_dir / "slowness_curve.png",
-                    "slowness AUROC during training (1000 training pairs)", ylabel="AUROC")
+    for key, curve in monitor_curves(history).items():
+        if curve:
+            plot_curves({cfg.method: curve}, out_dir / f"{key}_curve.png",
+                        f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
+    metrics["warnings"] = summary["warnings"] + metrics["warnings"]
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "config.json", to_dict(cfg))
     return metrics
+
+
+def _measure(method, task: Task, normalizer: Normalizer, device, seed: int) -> dict:
+    """TRAIN_METRICS through the evaluation suite (the path ``egoequiv eval`` takes)."""
+    try:
+        suite = evaluate_model(method, task, normalizer, device, metrics=list(TRAIN_METRICS),
+                               seed=seed)
+    except ValueError as e:  # non-finite features after training
+        raise EgoequivError(f"measuring the trained model: {e}") from None
+    test = task.test_pairs
+    keep = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_error",
+            "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
+            "learned_map_error_per_pattern", "warnings", "skipped")
+    spec = task.table.motor_spec
+    return {**{k: suite[k] for k in keep}, "feature_dim": int(method.feature_dim),
+            "num_classes": task.num_classes,
+            "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
+            "num_test_pairs": int((test.pattern >= 0).sum())}
 
 
 def _to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,

@@ -6,6 +6,7 @@ from egoequiv.evaluate.equivariance import (
     chain_pairs,
     composite_error,
     equivariance_error,
+    error_with_maps,
     fit_maps,
     learned_map_error,
 )
@@ -120,3 +121,24 @@ def test_composite_error_zero_for_exact_maps_on_a_chain_of_views():
     assert r["mean"] < 1e-6 and list(r["per_composite"]) == ["0>0"]
     noisy = composite_error(maps, rng.normal(size=z.shape), i, j, np.zeros(n - 1, int))
     assert noisy["mean"] > 0.3
+
+
+def test_a_pattern_with_one_training_pair_gets_the_null_model():
+    rng = np.random.default_rng(0)
+    z_i = rng.normal(size=(21, 4))
+    z_j = z_i + 1.0
+    pattern = np.array([0] * 20 + [1])
+    maps = fit_maps(z_i, z_j, pattern, 2, groups=np.arange(21) % 3)
+    np.testing.assert_allclose(maps[1, :-1], np.eye(4))  # identity plus the mean shift
+    np.testing.assert_allclose(maps[1, -1], np.ones(4))
+
+
+def test_refit_never_worse_than_the_null_model_on_held_out_sequences():
+    # features that ignore the motion: noise; the refit falls back to "no change + shift"
+    rng = np.random.default_rng(1)
+    z_i, z_j = rng.normal(size=(200, 30)), rng.normal(size=(200, 30))
+    groups = np.repeat(np.arange(5), 40)
+    maps = fit_maps(z_i, z_j, np.zeros(200, int), 1, groups=groups)
+    err = error_with_maps(maps, rng.normal(size=(100, 30)), rng.normal(size=(100, 30)),
+                          np.zeros(100, int))["mean"]
+    assert err < 1.05

@@ -199,3 +199,43 @@ def test_module_rejects_unknown_options():
         EquivarianceLoss(negatives="pairs")
     with pytest.raises(ValueError, match="legacy, hadsell"):
         EquivarianceLoss(form="cosine")
+
+
+def brute_relative(mapped, z_i, z_j, pattern, margin, form, eps=1e-3):
+    total, n = 0.0, 0
+    for b, maps in enumerate(mapped.tolist()):
+        own = dist(z_i[b].tolist(), z_j[b].tolist()) ** 2 + eps
+        for g, m in enumerate(maps):
+            t = term(dist(m, z_j[b].tolist()), g == int(pattern[b]), margin, form)
+            total += t / own if g == int(pattern[b]) else t
+            n += 1
+    return total / (2 * n)
+
+
+@pytest.mark.parametrize("form", CONTRASTIVE_FORMS)
+def test_relative_pull_matches_brute_force(form):
+    mapped, z_j, z_i, pattern = random_case(11)
+    want = brute_relative(mapped, z_i, z_j, pattern, 1.0, form)
+    got = equivariance_loss(mapped, z_j, pattern, 1.0, form, z_i=z_i, pull="relative")
+    assert got.item() == pytest.approx(want)
+
+
+def test_relative_pull_charges_a_small_motion_predicted_worse_than_no_change():
+    # the own map misses z_j by 0.2 while z_i is 0.1 from z_j: cheap in the absolute form,
+    # four times the "no change" cost in the relative one
+    z_i = torch.tensor([[0.0, 0.0]], dtype=torch.float64)
+    z_j = torch.tensor([[0.1, 0.0]], dtype=torch.float64)
+    mapped = torch.tensor([[[0.1, 0.2], [5.0, 5.0]]], dtype=torch.float64)
+    pattern = torch.tensor([0])
+    absolute = equivariance_loss(mapped, z_j, pattern, 1.0)
+    relative = equivariance_loss(mapped, z_j, pattern, 1.0, z_i=z_i, pull="relative")
+    assert absolute.item() == pytest.approx(0.5 * 0.04 / 2)
+    assert relative.item() == pytest.approx(0.5 * (0.04 / (0.01 + 1e-3)) / 2)
+
+
+def test_relative_pull_needs_z_i_and_a_known_pull():
+    mapped, z_j, _, pattern = random_case(3)
+    with pytest.raises(ValueError, match="needs z_i"):
+        equivariance_loss(mapped, z_j, pattern, pull="relative")
+    with pytest.raises(ValueError, match="unknown pull"):
+        equivariance_loss(mapped, z_j, pattern, z_i=z_j, pull="sideways")

@@ -116,12 +116,62 @@ def test_frames_csv_source_trains(tmp_path, shared_data):
     assert metrics["top1"] is not None and metrics["num_pairs"] > 0
 
 
-def test_slowness_auroc_logged_as_a_curve(tmp_path, eth80):
-    metrics = train(tiny(method="drlim", auroc_every=3), eth80, tmp_path, quiet=True)
-    curve = [h["slowness_auroc_train"] for h in metrics["history"]
-             if "slowness_auroc_train" in h]
-    assert len(curve) == 2 and all(0 <= a <= 1 for a in curve)
-    assert (tmp_path / "slowness_curve.png").exists()
+def test_monitors_logged_as_curves(tmp_path, eth80):
+    metrics = train(tiny(method="equiv", monitor_every=3), eth80, tmp_path, quiet=True)
+    logged = [h for h in metrics["history"] if "slowness_auroc_train" in h]
+    assert [h["iteration"] for h in logged] == [3, 6]
+    for h in logged:
+        assert 0 <= h["slowness_auroc_train"] <= 1
+        assert h["equivariance_heldout"] > 0 and h["learned_map_heldout"] > 0
+        assert "val_softmax_loss" not in h  # no validation split: test frames stay unseen
+    for key in ("slowness_auroc_train", "equivariance_heldout", "learned_map_heldout"):
+        assert (tmp_path / f"{key}_curve.png").exists()
+
+
+def test_train_and_eval_write_the_same_numbers_for_one_checkpoint(tmp_path, eth80):
+    from egoequiv.cli.main import main
+
+    metrics = train(tiny(method="equiv+drlim"), eth80, tmp_path, quiet=True)
+    assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--device", "cpu",
+                 "--no-plots"]) == 0
+    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    for key in ("top1", "probe_top1", "equivariance_error", "equivariance_error_per_pattern",
+                "learned_map_error", "learned_map_error_per_pattern"):
+        assert evaluated[key] == metrics[key], key
+
+
+def test_validation_split_holds_out_training_instances_never_test(tmp_path, eth80):
+    from egoequiv.train.trainer import prepare
+
+    cfg = tiny(validation_fraction=0.2)
+    frames, task = prepare(cfg, eth80, quiet=True)
+    _, full = prepare(tiny(), eth80, quiet=True)
+    split = frames.table.split
+    assert (split[task.train] == "train").all() and (split[task.test] == "train").all()
+    instance = frames.table.meta["instance"]
+    assert not set(instance[task.train]) & set(instance[task.test])
+    labels = frames.table.labels
+    assert set(labels[task.test]) == set(labels[task.train])  # every class held out
+    assert len(task.train) + len(task.test) == len(full.train)
+
+
+def test_early_stopping_on_validation_loss(tmp_path, eth80):
+    cfg = tiny(method="clsnet", validation_fraction=0.2, monitor_every=1, patience=2,
+               iters=60, lr=0.1)
+    metrics = train(cfg, eth80, tmp_path, quiet=True)
+    losses = [(h["iteration"], h["val_softmax_loss"]) for h in metrics["history"]
+              if "val_softmax_loss" in h]
+    best = min(losses, key=lambda x: x[1])[0]
+    assert metrics["best_val_iteration"] == best
+    if metrics["stopped_early"]:
+        assert metrics["iterations"] == best + 2 < 60
+    else:
+        assert metrics["iterations"] == 60 and best > 60 - 2
+
+
+def test_patience_needs_a_validation_split():
+    with pytest.raises(EgoequivError, match="patience"):
+        tiny(patience=3)
 
 
 def test_pairs_from_kitti_labels_from_scene15(tmp_path, shared_data):

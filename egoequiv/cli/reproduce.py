@@ -1,0 +1,37 @@
+"""``egoequiv reproduce``: the paper's protocol (cross-validation, final runs, controls)."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from egoequiv.reproduce.protocols import PROTOCOLS
+
+    p = sub.add_parser(
+        "reproduce", help="the paper's protocol: cross-validated choices, splits, controls",
+        description="Pick lr for clsnet, then lam per method, on a validation split carved "
+                    "from the training instances; then train every method on several label "
+                    "splits and measure it beside raw pixels and an untrained network. Writes "
+                    "OUT/results.json, OUT/report.md and PNG plots; a second call resumes.")
+    p.add_argument("protocol", choices=sorted(PROTOCOLS),
+                   help="norb (view pairs), kitti (video pairs), kitti-sun (video pairs, "
+                        "labels from scenes)")
+    p.add_argument("--data", metavar="SPEC",
+                   help="dataset spec (default: the protocol's rendered set; e.g. "
+                        "smallnorb:DIR, kitti-raw:DIR)")
+    p.add_argument("--labelled", metavar="SPEC",
+                   help="labelled images from this source (kitti-sun: sun397:DIR or "
+                        "imagefolder:DIR)")
+    p.add_argument("--quick", action="store_true",
+                   help="small grids and budgets (norb: about 30 minutes on 2 CPU cores)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="seed of split 0 (split k: seed + k)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from egoequiv.reproduce.runner import reproduce
+
+    reproduce(args.protocol, args.out, data=args.data, labelled=args.labelled,
+              quick=args.quick, seed=args.seed, device=args.device)
+    return 0

@@ -1,0 +1,43 @@
+"""One experiment run, as the demo and ``reproduce`` make them: train (or resume, or reuse a
+finished run with the same settings), then measure the trained model with the suite.
+
+Every run lives in its own folder: checkpoint.pt, metrics.json (training's measurements
+merged with the suite's), eval/ (the suite's plots).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from egoequiv.config import Config, to_dict
+from egoequiv.evaluate.model import evaluate_model
+from egoequiv.train.checkpoint import load_run
+from egoequiv.train.trainer import prepare, train
+from egoequiv.utils.atomic import atomic_write_json
+from egoequiv.utils.device import resolve_device
+
+
+def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool,
+            labelled_dataset: str | None = None, plots: bool = True) -> dict:
+    """Train and evaluate one run; ``metrics`` names the suite's measurements (None: all).
+
+    Returns the run's metrics plus ``reused`` (True when an earlier invocation finished it)."""
+    path = Path(run_dir) / "metrics.json"
+    if path.exists():
+        done = json.loads(path.read_text())
+        if done.get("evaluated") and done.get("config") == to_dict(cfg):
+            return {**done, "reused": True}
+    frames, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled_dataset)
+    result = train(cfg, dataset, run_dir, resume=True, quiet=quiet, prepared=(frames, task),
+                   labelled_dataset=labelled_dataset)
+    device = resolve_device(cfg.device)
+    run = load_run(Path(run_dir) / "checkpoint.pt", device)
+    suite = evaluate_model(run.method, task, run.normalizer, device,
+                           metrics=list(metrics) if metrics else None,
+                           out_dir=Path(run_dir) / "eval" if plots else None, seed=cfg.seed)
+    result.update({k: v for k, v in suite.items() if v is not None or k not in result})
+    result["warnings"] = list(dict.fromkeys(result.get("warnings") or []))
+    result["evaluated"] = True
+    atomic_write_json(path, result)
+    return {**result, "reused": False}

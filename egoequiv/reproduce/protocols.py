@@ -1,0 +1,60 @@
+"""The protocols ``egoequiv reproduce`` runs: data, methods, grids and budgets.
+
+Values the paper states (paper-notes, "certain"): lr grid {0.1, 0.01, 0.001, 0.0001} for clsnet;
+lam on a 10^0.5 grid with that lr fixed; for equiv+drlim only the equiv weight is searched and
+drlim's is kept; batch 16 for NORB-NORB and KITTI-KITTI, 128 for KITTI-SUN; iterations where the
+validation softmax loss starts rising. Everything else here is ours: the lam range, the
+iteration budgets, the validation fraction, the patience, the number of label splits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
+               "equiv+drlim-continuous")
+#: methods whose equiv weight is searched with drlim's weight kept from drlim's search
+KEEPS_DRLIM = ("equiv+drlim", "equiv+drlim-continuous")
+LR_GRID = (0.1, 0.01, 0.001, 0.0001)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    title: str
+    dataset: str  # default dataset spec (--data replaces it)
+    labelled: str | None = None  # labelled images from another source (KITTI -> SUN)
+    needs_labelled: bool = False
+    methods: tuple[str, ...] = ALL_METHODS
+    config: dict = field(default_factory=dict)  # fixed settings of every run
+    lr_grid: tuple[float, ...] = LR_GRID
+    lam_exponents: tuple[float, float] = (-2.0, 1.5)  # lam = 10^e, e in steps of 0.5
+    budget: int = 50_000  # iteration budget of every run (early stopping inside it)
+    monitor_every: int = 1000  # validation loss every N iterations
+    patience: int = 3  # evaluations without improvement before stopping
+    splits: int = 5  # label splits of the final runs
+    validation_fraction: float = 0.2
+
+
+_SMALL = {"image_size": 32, "batch_size": 16, "labels_per_class": 5}
+
+PROTOCOLS = {
+    "norb": Protocol("norb", "NORB-NORB: view pairs and few labels of the same objects",
+                     "rendered-objects", config=_SMALL),
+    "kitti": Protocol("kitti", "KITTI-KITTI: video pairs and few labels of the same drives",
+                      "rendered-drive", config={**_SMALL, "labels_per_class": 10}),
+    "kitti-sun": Protocol("kitti-sun", "KITTI-SUN: video pairs from driving, labels from scenes",
+                          "rendered-drive", needs_labelled=True,
+                          config={**_SMALL, "batch_size": 128, "labels_per_class": 6}),
+}
+
+#: what --quick changes (<= 30 min for norb on 2 CPU cores; see docs/reproduce.md)
+QUICK = {"lam_exponents": (-0.5, 0.5), "budget": 2000, "monitor_every": 250, "patience": 2,
+         "splits": 3}
+
+
+def get_protocol(name: str, quick: bool = False) -> Protocol:
+    if name not in PROTOCOLS:
+        raise KeyError(name)
+    protocol = PROTOCOLS[name]
+    return replace(protocol, **QUICK) if quick else protocol
