@@ -16,6 +16,12 @@ class DataError(EgoequivError):
         super().__init__(f"{where}: {message}")
         self.path = path
         self.line = line
+        self.message = message
+
+    def __reduce__(self):
+        # rebuilt from its own arguments when a decode worker sends it back to the parent
+        # (the default would call __init__ with the formatted text alone, and fail)
+        return type(self), (self.path, self.message, self.line)
 
 
 class ConfigError(EgoequivError):

@@ -13,7 +13,7 @@ from pathlib import Path
 from egoequiv.config import Config, to_dict
 from egoequiv.evaluate.model import evaluate_model
 from egoequiv.train.checkpoint import load_run
-from egoequiv.train.trainer import prepare, train
+from egoequiv.train.trainer import TrainingDiverged, prepare, train
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import resolve_device
 
@@ -29,8 +29,15 @@ def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, qui
         if done.get("evaluated") and done.get("config") == to_dict(cfg):
             return {**done, "reused": True}
     frames, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled_dataset)
-    result = train(cfg, dataset, run_dir, resume=True, quiet=quiet, prepared=(frames, task),
-                   labelled_dataset=labelled_dataset)
+    try:
+        result = train(cfg, dataset, run_dir, resume=True, quiet=quiet,
+                       prepared=(frames, task), labelled_dataset=labelled_dataset)
+    except TrainingDiverged as e:  # a result too (an lr too high): recorded, not retried
+        result = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+                  "label_split": cfg.label_split, "diverged": str(e), "top1": None,
+                  "warnings": [str(e)], "config": to_dict(cfg), "evaluated": True}
+        atomic_write_json(path, result)
+        return {**result, "reused": False}
     device = resolve_device(cfg.device)
     run = load_run(Path(run_dir) / "checkpoint.pt", device)
     suite = evaluate_model(run.method, task, run.normalizer, device,

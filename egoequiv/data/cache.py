@@ -76,19 +76,24 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
     jobs = [(ref, size, channels) for ref in table.refs]
     workers = workers or os.cpu_count() or 1
     bar = progress(total=len(jobs), desc=f"decode {source.name}", unit="img", disable=quiet)
-    if workers > 1 and len(jobs) > 64:
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(source,)) as pool:
-            for i, arr in enumerate(pool.imap(_decode, jobs, chunksize=16)):
-                out[i] = arr
+    try:
+        if workers > 1 and len(jobs) > 64:
+            ctx = mp.get_context("fork")
+            with ctx.Pool(workers, initializer=_init_worker, initargs=(source,)) as pool:
+                for i, arr in enumerate(pool.imap(_decode, jobs, chunksize=16)):
+                    out[i] = arr
+                    bar.update(1)
+        else:
+            _init_worker(source)
+            for i, job in enumerate(jobs):
+                out[i] = _decode(job)
                 bar.update(1)
-    else:
-        _init_worker(source)
-        for i, job in enumerate(jobs):
-            out[i] = _decode(job)
-            bar.update(1)
-    bar.close()
-    out.flush()
-    del out
-    os.replace(tmp, path)
+        out.flush()
+        del out
+        os.replace(tmp, path)
+    except BaseException:  # nothing half-written stays behind
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
     return Frames(table, np.load(path, mmap_mode="r"))

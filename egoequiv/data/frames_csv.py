@@ -14,6 +14,12 @@ An optional sidecar JSON with the CSV's stem (``frames.json``) may set ``layout`
 "views"), ``window`` (neighbour window, time units), ``steps`` ({motor name: max step} for
 views) and ``classes`` (class order). Spec options ``layout=``, ``window=`` override it.
 Defaults: layout video, window 1.0 (the paper's KITTI pairs are at most 1 s apart).
+
+Checked, each with one line naming the file and line: the text must be UTF-8 (a BOM is
+fine); every column must be one of the above (a misspelt ``Label`` is an error, not a column
+silently dropped), none twice; no two rows may list the same image, and with layout video
+time must increase within a sequence. Image paths must stay inside the CSV's folder unless
+the spec says ``allow_outside=1``.
 """
 
 from __future__ import annotations
@@ -32,11 +38,12 @@ from egoequiv.errors import DataError
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
 
 REQUIRED = ("image", "sequence", "time")
+OPTIONAL = ("label", "split")
 
 
 class FramesCsvSource(Source):
     name = "frames-csv"
-    options = {"layout": str, "window": float}
+    options = {"layout": str, "window": float, "allow_outside": bool}
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
@@ -48,11 +55,6 @@ class FramesCsvSource(Source):
     def _build_table(self) -> FrameTable:
         return read_frames_csv(self.path, **self.opts)
 
-    @property
-    def default_channels(self) -> int:
-        """The first frame's: 1 for grey images, else 3."""
-        return self.load_image(self.table().refs[0]).shape[2]
-
     def load_image(self, ref: str) -> np.ndarray:
         if "#" in ref:
             from egoequiv.data.video import read_video_frame
@@ -60,6 +62,18 @@ class FramesCsvSource(Source):
             path, _, index = ref.rpartition("#")
             return read_video_frame(path, int(index))
         return super().load_image(ref)
+
+    @property
+    def default_channels(self) -> int:
+        """3 if any of up to 16 frames spread over the set is in colour, else 1."""
+        from egoequiv.data.video import close_video
+
+        refs = self.table().refs
+        probe = sorted({refs[k] for k in np.linspace(0, len(refs) - 1, 16).astype(int)})
+        try:
+            return 3 if any(self.load_image(r).shape[2] == 3 for r in probe) else 1
+        finally:
+            close_video()  # no open clip may be inherited by the forked decode workers
 
 
 def _motor_unit(column: str) -> tuple[str, str, float | None]:
@@ -71,41 +85,101 @@ def _motor_unit(column: str) -> tuple[str, str, float | None]:
     return name, "", None
 
 
-def read_frames_csv(path: Path, layout: str | None = None, window: float | None = None
-                    ) -> FrameTable:
+def _sidecar(side: Path) -> dict:
+    if not side.exists():
+        return {}
+    try:
+        extra = json.loads(side.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DataError(side, f"not valid JSON ({e.__class__.__name__}: {e})") from None
+    if not isinstance(extra, dict):
+        raise DataError(side, f"expected a JSON object with layout/window/steps/classes, "
+                              f"got a {type(extra).__name__}")
+    kinds = {"layout": str, "window": (int, float), "steps": dict, "classes": list}
+    for key, kind in kinds.items():
+        if key in extra and not isinstance(extra[key], kind):
+            raise DataError(side, f"field {key!r} has the wrong type "
+                                  f"({type(extra[key]).__name__})")
+    return extra
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    known = (*REQUIRED, *OPTIONAL)
+    unknown = [c for c in header if c not in known and not c.startswith(("motor_", "meta_"))]
+    if unknown:
+        hints = [f"{c!r} (did you mean {c.lower()!r}?)" if c.lower() in known
+                 or c.lower().startswith(("motor_", "meta_")) else repr(c) for c in unknown]
+        raise DataError(path, f"unknown column(s) {', '.join(hints)}; expected image, "
+                              "sequence, time, label, split, motor_<name>, meta_<name>", 1)
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if twice:
+        raise DataError(path, f"column(s) {', '.join(twice)} appear more than once", 1)
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise DataError(path, f"missing column(s) {', '.join(missing)}", 1)
+    if not any(c.startswith("motor_") for c in header):
+        raise DataError(path, "no motor column (expected motor_<name>, e.g. motor_yaw_deg)", 1)
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    line = 1
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise DataError(path, "empty file; expected a header with image,sequence,time",
+                                1)
+            header = [h.strip() for h in header]
+            _check_header(path, header)
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise DataError(path, f"{len(row)} fields, header has {len(header)}", line)
+                rows.append((line, row))
+    except UnicodeDecodeError as e:
+        raise DataError(path, f"not UTF-8 text (byte {e.object[e.start]:#04x} at offset "
+                              f"{e.start}); save the CSV as UTF-8") from None
+    except csv.Error as e:
+        raise DataError(path, f"malformed CSV ({e})", line + 1) from None
+    return header, rows
+
+
+def read_frames_csv(path: Path, layout: str | None = None, window: float | None = None,
+                    allow_outside: bool = False) -> FrameTable:
     path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "frames-csv: expected a CSV file")
     side = path.with_suffix(".json")
-    extra = json.loads(side.read_text()) if side.exists() else {}
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise DataError(path, "empty file; expected a header with image,sequence,time", 1)
-        header = [h.strip() for h in header]
-        missing = [c for c in REQUIRED if c not in header]
-        motor_cols = [c for c in header if c.startswith("motor_")]
-        if missing:
-            raise DataError(path, f"missing column(s) {', '.join(missing)}", 1)
-        if not motor_cols:
-            raise DataError(path, "no motor column (expected motor_<name>, e.g. motor_yaw_deg)", 1)
-        col = {c: header.index(c) for c in header}
-        meta_cols = [c for c in header if c.startswith("meta_")]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise DataError(path, f"{len(row)} fields, header has {len(header)}", line)
-            rows.append((line, row))
+    extra = _sidecar(side)
+    header, rows = _read_rows(path)
+    motor_cols = [c for c in header if c.startswith("motor_")]
+    col = {c: header.index(c) for c in header}
+    meta_cols = [c for c in header if c.startswith("meta_")]
     if not rows:
         raise DataError(path, "no frames listed")
 
     refs, seqs, times, motors, labels, splits = [], [], [], [], [], []
     metas = {c: [] for c in meta_cols}
+    root = path.parent.resolve()
+    seen: dict[str, int] = {}
     for line, row in rows:
         image = row[col["image"]].strip()
         file_part, hash_, frame = image.partition("#")
-        ref = str((path.parent / file_part).resolve()) + (hash_ + frame)
+        if hash_ and not frame.isdigit():
+            raise DataError(path, f"column image: {image!r}: the frame after '#' must be a "
+                                  "non-negative integer", line)
+        full = (path.parent / file_part).resolve()
+        if not allow_outside and not full.is_relative_to(root):
+            raise DataError(path, f"column image: {image!r} lies outside the CSV's folder "
+                                  "(pass allow_outside=1 in the spec to allow it)", line)
+        ref = str(full) + (hash_ + frame)
+        if ref in seen:
+            raise DataError(path, f"image {image!r} is listed again (first on line "
+                                  f"{seen[ref]})", line)
+        seen[ref] = line
         refs.append(ref)
         seqs.append(row[col["sequence"]].strip())
         times.append(_number(row[col["time"]], path, line, "time"))
@@ -134,7 +208,12 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         except KeyError as e:
             raise DataError(side, f"layout 'views' needs steps for motor {e.args[0]!r}") from None
     elif layout == "video":
-        rule = NeighbourRule("video", window=float(window or extra.get("window", 1.0)))
+        w = float(window if window is not None else extra.get("window", 1.0))
+        if not (math.isfinite(w) and w > 0):
+            raise DataError(side if window is None else path,
+                            f"window must be a positive number of seconds, got {w}")
+        rule = NeighbourRule("video", window=w)
+        _check_time_order(path, rows, seqs, times)
     else:
         raise DataError(path, f"layout must be 'video' or 'views', got {layout!r}")
     has_labels = any(labels)
@@ -151,6 +230,17 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         split=np.array(splits) if any(splits) else None,
         meta={c[len("meta_"):]: _maybe_numeric(v) for c, v in metas.items()},
     )
+
+
+def _check_time_order(path: Path, rows, seqs: list[str], times: list[float]) -> None:
+    """Video layout: within each sequence, time must increase down the file."""
+    last: dict[str, tuple[float, int]] = {}
+    for (line, _), seq, t in zip(rows, seqs, times, strict=True):
+        if seq in last and t <= last[seq][0]:
+            raise DataError(path, f"sequence {seq!r}: time {t:g} does not increase (line "
+                                  f"{last[seq][1]} has {last[seq][0]:g}); sort the rows by "
+                                  "time", line)
+        last[seq] = (t, line)
 
 
 def _number(text: str, path: Path, line: int, column: str) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -67,14 +68,48 @@ class Source:
         return f"{self.name}:{self.path}" if self.path else self.name
 
 
+#: the largest image we decode (width x height), checked from the header before decoding:
+#: a few hundred bytes of PNG can claim 12000 x 12000 pixels and cost gigabytes (ours)
+MAX_PIXELS = 64_000_000
+
+
 def read_image_file(path: str) -> np.ndarray:
-    """Decode an image file to uint8 (H, W, C); a clear error for a corrupt file."""
+    """Decode an image file to uint8 (H, W, C); a clear error for a corrupt file.
+
+    Grey and colour stay as they are (palette and alpha images become RGB). 16-bit and
+    32-bit grey images are scaled to 8 bits (``>> 8``), not clipped; float images are scaled
+    by their maximum (or taken as 0..1 when it is at most 1)."""
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise DataError(path, "not a regular file (expected an image file)")
     try:
-        with Image.open(path) as im:
-            im = im.convert("L") if im.mode in ("L", "I;16", "I", "F", "1") else im.convert("RGB")
-            arr = np.asarray(im, dtype=np.uint8)
+        with warnings.catch_warnings():  # PIL's bomb warning: our own limit below decides
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            width, height = im.size
+            if width * height > MAX_PIXELS:
+                raise DataError(path, f"image claims {width} x {height} pixels, more than "
+                                      f"the limit of {MAX_PIXELS:,}")
+            arr = _to_uint8(im)
     except FileNotFoundError:
         raise DataError(path, "image file is missing") from None
+    except DataError:
+        raise
+    except Image.DecompressionBombError:  # PIL refuses before we see the size
+        raise DataError(path, f"image claims more pixels than the limit of "
+                              f"{MAX_PIXELS:,}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DataError(path, f"cannot decode image ({e.__class__.__name__}: {e})") from None
     return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _to_uint8(im: Image.Image) -> np.ndarray:
+    if im.mode.startswith("I;16") or im.mode == "I":
+        wide = np.asarray(im, dtype=np.int64)
+        return np.clip(wide >> 8, 0, 255).astype(np.uint8)
+    if im.mode == "F":
+        values = np.nan_to_num(np.asarray(im, dtype=np.float64))
+        top = values.max(initial=0.0)
+        return np.clip(values * (255.0 if top <= 1 else 255.0 / top), 0, 255).astype(np.uint8)
+    return np.asarray(im.convert("L" if im.mode in ("L", "1", "LA") else "RGB"),
+                      dtype=np.uint8)

@@ -39,7 +39,9 @@ def _read_av(path: Path, index: int) -> np.ndarray:
     import av
 
     state = _open
-    if state.get("path") != str(path) or state["pid"] != os.getpid() or state["next"] > index:
+    if state.get("pid") not in (None, os.getpid()):
+        _open.clear()  # a forked child: the parent's clip is not ours to close (that can hang)
+    if state.get("path") != str(path) or state["next"] > index:
         close_video()
         try:
             container = av.open(str(path))

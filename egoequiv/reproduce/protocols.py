@@ -49,7 +49,7 @@ PROTOCOLS = {
 }
 
 #: what --quick changes (<= 30 min for norb on 2 CPU cores; see docs/reproduce.md)
-QUICK = {"lam_exponents": (-0.5, 0.5), "budget": 2000, "monitor_every": 250, "patience": 2,
+QUICK = {"lam_exponents": (-0.5, 0.5), "budget": 1500, "monitor_every": 250, "patience": 2,
          "splits": 3}
 
 

@@ -26,6 +26,7 @@ from egoequiv.reproduce.controls import CONTROLS, run_control
 from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
+from egoequiv.train.trainer import prepare, time_steps
 from egoequiv.utils.atomic import atomic_write_json
 
 #: what the validation runs measure (the choice needs top-1 only; the rest is cheap and shown)
@@ -83,6 +84,9 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
         + (f", labels from {labelled}" if labelled else "")
         + f"; {total} runs of at most {protocol.budget} iterations "
           f"({'quick' if quick else 'full'} protocol)")
+    minutes = _expected_minutes(protocol, dataset, labelled, device, lams, others)
+    log(f"[reproduce] expected time: {minutes:.0f} min "
+        "at most (every run to its budget; early stopping shortens it)")
     clock = Clock(total, log)
     chosen_path = out / "chosen.json"
     chosen = json.loads(chosen_path.read_text()) if chosen_path.exists() else {}
@@ -144,6 +148,22 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
             finals[control].append(result)
     return write_results(out, protocol, dataset, labelled, chosen, finals,
                          round(time.perf_counter() - start, 1), quick)
+
+
+def _expected_minutes(protocol: Protocol, dataset: str, labelled, device: str, lams,
+                      others) -> float:
+    """An upper bound from the measured step time of each method on this task."""
+    cfg = load_config(overrides={**protocol.config, "device": device})
+    frames, task = prepare(cfg, dataset, quiet=False, labelled_dataset=labelled)
+    per_method = {m: time_steps(load_config(overrides={**protocol.config, "device": device,
+                                                        "method": m}), frames, task)
+                  for m in protocol.methods}
+    steps = len(protocol.lr_grid) * per_method.get("clsnet", 0.0)
+    steps += sum(len(lams) * per_method[m] for m in others)
+    steps += protocol.splits * sum(per_method.values())
+    overhead = 10.0 * (len(protocol.lr_grid) + len(others) * len(lams)
+                       + protocol.splits * len(protocol.methods))  # measuring each run
+    return (steps * protocol.budget + overhead) / 60
 
 
 def _chosen(lr, lam, run: dict, protocol: Protocol, scores: dict, extra=None) -> dict:

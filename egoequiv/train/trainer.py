@@ -38,6 +38,10 @@ RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "worker
 TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
 
 
+class TrainingDiverged(EgoequivError):
+    """The loss became NaN or infinite (lr or lam too high)."""
+
+
 def prepare(cfg: Config, dataset: str, quiet: bool = False,
             labelled_dataset: str | None = None, channels: int | None = None
             ) -> tuple[Frames, Task]:
@@ -164,8 +168,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         optimizer.step()
         value = float(loss.detach())
         if not np.isfinite(value):
-            raise EgoequivError(f"training diverged at iteration {it + 1} (loss {value}); "
-                                "lower lr or lam")
+            raise TrainingDiverged(f"training diverged at iteration {it + 1} (loss {value}); "
+                                   "lower lr or lam")
         running = value if running is None else 0.95 * running + 0.05 * value
         if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
             history.append({"iteration": it + 1, "loss": value, **parts})
@@ -223,6 +227,34 @@ def _measure(method, task: Task, normalizer: Normalizer, device, seed: int) -> d
             "num_classes": task.num_classes,
             "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
             "num_test_pairs": int((test.pattern >= 0).sum())}
+
+
+def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> float:
+    """Seconds per training step of ``cfg`` on this task, timed over ``steps`` steps after
+    3 warm-up steps (for time estimates; nothing is saved)."""
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    method = build_method(cfg, frames.images.shape[3], task.num_classes,
+                          task.patterns.num_patterns, task.pairs.motion.shape[1])
+    method = method.to(device=device, memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                nesterov=True)
+    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed)
+    index = np.unique(np.concatenate([task.labelled, task.pairs.i, task.pairs.j])[:4096])
+    images = torch.from_numpy(np.array(frames.images)).to(device)
+    labels = torch.from_numpy(task.table.labels).to(device) \
+        if task.table.labels is not None else None
+    normalizer = Normalizer.fit(frames.images, index)
+    start = 0.0
+    for it in range(steps + 3):
+        if it == 3:
+            start = time.perf_counter()
+        loss, _ = method(_to_batch(sampler.sample(it), images, labels, normalizer, device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    float(loss.detach())  # waits for the device
+    return (time.perf_counter() - start) / steps
 
 
 def _to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,

@@ -67,7 +67,9 @@ def test_round_trip(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     csv_path = write_frames_csv(out, table, [f"../img/{k}.png" for k in range(3)])
-    again = read_frames_csv(csv_path)
+    with pytest.raises(DataError, match="outside the CSV's folder"):
+        read_frames_csv(csv_path)
+    again = read_frames_csv(csv_path, allow_outside=True)
     np.testing.assert_allclose(again.motor, table.motor)
     assert again.motor_spec == table.motor_spec and again.neighbours.window == 0.5
     assert again.class_names == table.class_names and list(again.labels) == list(table.labels)
@@ -95,3 +97,68 @@ def test_round_trip_views_layout(tmp_path):
     again = read_frames_csv(write_frames_csv(tmp_path, table, ["a.png", "b.png"]))
     assert again.neighbours == NeighbourRule("views", steps=(5.0, 20.0))
     assert again.motor_spec.periods == (None, 360.0)
+
+
+@pytest.mark.parametrize("header, message", [
+    ("image,sequence,time,motor_yaw_deg,motor_odo,Label,split",
+     "unknown column\\(s\\) 'Label' \\(did you mean 'label'\\?\\)"),
+    ("image,sequence,time,Motor_yaw_deg,motor_odo,label,split", "unknown column"),
+    ("image,sequence,time,motor_yaw_deg,motor_yaw_deg,label,split",
+     r"column\(s\) motor_yaw_deg appear more than once"),
+])
+def test_misspelt_or_duplicate_columns_are_refused(tmp_path, header, message):
+    path = make_csv(tmp_path, header=header)
+    with pytest.raises(DataError, match=rf"{path}:1: {message}"):
+        read_frames_csv(path)
+
+
+@pytest.mark.parametrize("rows, line, message", [
+    (["img/0.png,a,0.0,350,0.0,car,train", "img/1.png,a,0.1,10,1.5,car,train",
+      "img/0.png,a,0.2,10,1.5,car,train"], 4, "listed again \\(first on line 2\\)"),
+    (["img/0.png,a,2.0,350,0.0,car,train", "img/1.png,a,1.0,10,1.5,car,train"], 3,
+     "sequence 'a': time 1 does not increase"),
+    (["/etc/passwd,a,0.0,350,0.0,car,train"], 2, "outside the CSV's folder"),
+    (["../../x.png,a,0.0,350,0.0,car,train"], 2, "outside the CSV's folder"),
+    (["clip.mp4#abc,a,0.0,350,0.0,car,train"], 2, "non-negative integer"),
+])
+def test_bad_rows_are_refused_by_line(tmp_path, rows, line, message):
+    path = make_csv(tmp_path, rows=rows)
+    with pytest.raises(DataError, match=rf"{path}:{line}: .*{message}"):
+        read_frames_csv(path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\xef\xbb\xbfimage,sequence,time,motor_x\nimg/0.png,a,0,1\n", None),
+    (b"image,sequence,time,motor_x\nimg/\xe9.png,a,0,1\n", "not UTF-8 text"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8 text|malformed|missing column"),
+    (b"image,sequence,time,motor_x\n" + b"a" * 200_000 + b",a,0,1\n", "malformed CSV"),
+])
+def test_encodings_and_non_csv_files(tmp_path, content, message):
+    make_csv(tmp_path)
+    path = tmp_path / "frames.csv"
+    path.write_bytes(content)
+    if message is None:  # a UTF-8 BOM is fine
+        assert len(read_frames_csv(path)) == 1
+        return
+    with pytest.raises(DataError, match=message) as e:
+        read_frames_csv(path)
+    assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("sidecar, message", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "expected a JSON object"),
+    ('{"window": "soon"}', "field 'window' has the wrong type"),
+    ('{"window": -1}', "window must be a positive number"),
+])
+def test_bad_sidecars_are_named(tmp_path, sidecar, message):
+    path = make_csv(tmp_path)
+    (tmp_path / "frames.json").write_text(sidecar)
+    with pytest.raises(DataError, match=rf"frames.json: {message}"):
+        read_frames_csv(path)
+
+
+def test_window_nan_is_refused(tmp_path):
+    path = make_csv(tmp_path)
+    with pytest.raises(DataError, match="window must be a positive number"):
+        read_frames_csv(path, window=float("nan"))
