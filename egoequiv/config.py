@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +42,8 @@ class Config:
     conv_channels: list[int] = field(default_factory=lambda: [20, 50])  # smallnet (ours)
     hidden_dim: int = 500  # smallnet fc1 width (ours, as Caffe LeNet)
     feature_dim: int = 64  # smallnet fc2 width (ours)
-    feature_layer: str = "fc2"  # the layer carrying the unsupervised loss: fc1 or fc2
+    feature_layer: str = "auto"  # the layer carrying the unsupervised loss: auto = the top one
+    #   (fc2 of smallnet, fc7 of alexnet), or fc1/fc2 (smallnet), fc6/fc7 (alexnet)
     map_type: str = "auto"  # affine, bottleneck (ReLU MLP, for 4096-d), auto: by width
     map_hidden: int = 256  # bottleneck map width
     # --- method ---
@@ -74,7 +76,7 @@ class Config:
 
 _CHOICES = {
     "model": ("smallnet", "alexnet"),
-    "feature_layer": ("fc1", "fc2", "fc6", "fc7"),
+    "feature_layer": ("auto", "fc1", "fc2", "fc6", "fc7"),
     "map_type": ("auto", "affine", "bottleneck"),
     "contrastive_form": ("legacy", "hadsell"),
     "equiv_negatives": ("maps", "frames"),
@@ -117,6 +119,18 @@ def validate(cfg: Config) -> Config:
     if not cfg.conv_channels or any(c <= 0 for c in cfg.conv_channels):
         raise ConfigError(f"config: conv_channels must be positive integers, "
                           f"got {cfg.conv_channels}")
+    if cfg.seed >= 2 ** 63:
+        raise ConfigError(f"config: seed must be below 2**63, got {cfg.seed}")
+    size = cfg.image_size
+    for _ in cfg.conv_channels if cfg.model == "smallnet" else ():
+        if size < 6:
+            raise ConfigError(f"config: image_size {cfg.image_size} is too small for "
+                              f"{len(cfg.conv_channels)} conv 5x5 + pool blocks of smallnet "
+                              f"(each needs at least 6 pixels)")
+        size = (size - 4) // 2
+    if cfg.model == "alexnet" and cfg.image_size < 63:
+        raise ConfigError(f"config: model alexnet needs image_size >= 63 (227 usual), "
+                          f"got {cfg.image_size}")
     return cfg
 
 
@@ -135,6 +149,8 @@ def _coerce(name: str, value, source: str):
                     raise ValueError
                 return value.lower() in ("true", "1")
             return bool(value)
+        if isinstance(value, bool) and kind in (int, float):
+            raise ValueError  # JSON true is not a number
         if kind is int:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
@@ -142,7 +158,10 @@ def _coerce(name: str, value, source: str):
                 raise ValueError
             return int(value)
         if kind is float:
-            return float(value)
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError
+            return value
         return str(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None
@@ -158,9 +177,14 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         try:
             text = path.read_text()
             raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-        except (ValueError, tomllib.TOMLDecodeError) as e:
+        except (ValueError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ConfigError(f"{path}: cannot parse ({e})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: expected a table of keys, got a {type(raw).__name__}")
         raw = raw.get("train", raw)  # a [train] table or top-level keys
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: 'train' must be a table of keys, got "
+                              f"{type(raw).__name__}")
         values.update({k: (v, str(path)) for k, v in raw.items()})
     values.update({k: (v, "command line") for k, v in (overrides or {}).items()})
     names = field_names()

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from egoequiv.config import Config
+from egoequiv.errors import EgoequivError
 from egoequiv.losses.softmax import softmax_loss
 
 STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
@@ -37,8 +38,11 @@ class Method(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.cfg = cfg
-        self.feature_layer = cfg.feature_layer if cfg.feature_layer in backbone.dims \
-            else backbone.layers[-1]
+        layer = backbone.layers[-1] if cfg.feature_layer == "auto" else cfg.feature_layer
+        if layer not in backbone.dims:
+            raise EgoequivError(f"config: feature_layer {cfg.feature_layer!r} is not a layer "
+                                f"of {cfg.model}; valid: auto, {', '.join(backbone.layers)}")
+        self.feature_layer = layer
         self.feature_dim = backbone.dims[self.feature_layer]
         top = backbone.layers[-1]
         self.head = nn.Linear(backbone.dims[top], num_classes) if num_classes else None

@@ -94,8 +94,11 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     s = state["shape"]
     method = build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
                           s["motion_dim"])
+    # an early-stopped run is used at its best validation iterate ("model" is the last one,
+    # kept for exact resume)
+    weights = state["extra"].get("best_model") or state["model"]
     try:
-        method.load_state_dict(state["model"])
+        method.load_state_dict(weights)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[-1].strip()
         raise EgoequivError(f"{path}: weights do not fit the model its config describes "

@@ -124,13 +124,14 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 nesterov=True, weight_decay=cfg.weight_decay)
     normalizer = Normalizer.fit(frames.images, task.train)
-    history, start, elapsed_before = [], 0, 0.0
+    history, start, elapsed_before, best_model = [], 0, 0.0, None
     if state is not None:
         method.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["torch_rng"])
         start, history = state["iteration"], state["extra"].get("history", [])
         elapsed_before = state["extra"].get("train_seconds", 0.0)
+        best_model = state["extra"].get("best_model")
     model = method
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
@@ -147,7 +148,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
                             iteration=iteration, cfg=cfg, dataset=dataset,
                             labelled_dataset=labelled_dataset,
                             normalizer=normalizer, patterns=task.patterns, shape=shape,
-                            extra={"history": history, "train_seconds": seconds})
+                            extra={"history": history, "train_seconds": seconds,
+                                   "best_model": best_model})
 
     monitor = TrainingMonitor(task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
         if cfg.monitor_every and rank == 0 else None
@@ -177,6 +179,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if monitor is not None and (it + 1) % cfg.monitor_every == 0:
             history.append({"iteration": it + 1, **monitor(method, images, normalizer)})
             best_iteration, stopped = stop_iteration(history, cfg.patience)
+            if cfg.patience and best_iteration == it + 1:  # early stopping keeps the best
+                best_model = {k: v.detach().cpu().clone() for k, v in method.state_dict().items()}
         bar.update(1)
         seconds = elapsed_before + time.perf_counter() - loop_start
         if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or stopped:
@@ -187,11 +191,14 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     train_seconds = elapsed_before + time.perf_counter() - loop_start
     if rank > 0:
         return {}
+    if best_model is not None:  # early stopping: measure the best validation iterate
+        method.load_state_dict(best_model)
     metrics = {
         "method": cfg.method, "dataset": dataset, "labelled_dataset": labelled_dataset,
         "seed": cfg.seed,
         "label_split": cfg.label_split, "iterations": done,
         "stopped_early": stopped, "best_val_iteration": best_iteration,
+        "measured_iteration": best_iteration if best_model is not None else done,
         **_measure(method, task, normalizer, device, cfg.seed),
         "motion_patterns": summary["patterns"],
         "train_seconds": round(train_seconds, 2),

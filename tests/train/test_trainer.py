@@ -162,7 +162,14 @@ def test_early_stopping_on_validation_loss(tmp_path, eth80):
     losses = [(h["iteration"], h["val_softmax_loss"]) for h in metrics["history"]
               if "val_softmax_loss" in h]
     best = min(losses, key=lambda x: x[1])[0]
-    assert metrics["best_val_iteration"] == best
+    assert metrics["best_val_iteration"] == best == metrics["measured_iteration"]
+    # the measured (and loaded) model is the best validation iterate, not the last one
+    from egoequiv.cli.main import main
+
+    assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--device", "cpu",
+                 "--no-plots", "--metrics", "recognition"]) == 0
+    evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert evaluated["top1"] == metrics["top1"]
     if metrics["stopped_early"]:
         assert metrics["iterations"] == best + 2 < 60
     else:
