@@ -23,3 +23,16 @@ def config_from_args(args, **fixed) -> Config:
             overrides[key] = getattr(args, key)
     overrides.update({k: v for k, v in fixed.items() if v is not None})
     return load_config(args.config, overrides)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a clear usage error otherwise)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from egoequiv.cli.common import positive_int
+
 
 def register(sub) -> None:
     p = sub.add_parser("embed", help="write features z(x) of a dataset's frames (.npy)")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--out", required=True, help="FEATURES.npy")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a trained run")
+    p.add_argument("--dataset", required=True,
+                   help="dataset spec whose frames are embedded, in the source's order")
+    p.add_argument("--out", required=True, help="FEATURES.npy to write (N x D float32)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--batch-size", type=positive_int, default=512,
+                   help="frames per forward pass (default 512)")
     p.set_defaults(func=run)
 
 

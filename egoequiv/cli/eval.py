@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -21,13 +22,18 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _use_patterns(task, patterns) -> None:
-    """The checkpoint's motion patterns (those its maps were trained on), if they fit."""
-    if len(patterns.scale) != task.table.motor_spec.dim:
-        return
+def _use_patterns(task, patterns, motor: list | None) -> bool:
+    """Use the checkpoint's motion patterns (those its maps were trained on) when the data's
+    motor readings are the same quantities in the same units; returns whether it did."""
+    spec = task.table.motor_spec
+    same = [(m["name"], m["unit"]) for m in motor] == list(zip(spec.names, spec.units)) \
+        if motor else len(patterns.scale) == spec.dim
+    if not same:
+        return False
     task.patterns = patterns
     for pairs in (task.pairs, task.test_pairs):
         pairs.pattern = patterns.assign(pairs.motion)
+    return True
 
 
 def run(args) -> int:
@@ -45,11 +51,15 @@ def run(args) -> int:
     labelled = args.labelled_dataset or (None if args.dataset else run_.labelled_dataset)
     _, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled,
                       channels=run_.shape["in_channels"])
-    _use_patterns(task, run_.patterns)
+    own = _use_patterns(task, run_.patterns, run_.shape.get("motor"))
+    if not own:
+        print(f"egoequiv: warning: {dataset} has other motor readings than the training data "
+              f"({run_.dataset}): equivariance uses this dataset's own motion patterns, and "
+              "the learned maps are not measured", file=sys.stderr)
     args.out = args.out or str(Path(args.checkpoint).resolve().parent / "eval")
     meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
             "label_split": cfg.label_split, "source": "eval", "checkpoint": str(args.checkpoint),
             "iteration": run_.iteration, "feature_dim": int(run_.method.feature_dim)}
     evaluate_and_write(None, task, args, meta, measure=lambda **options: evaluate_model(
-        run_.method, task, run_.normalizer, device, **options))
+        run_.method, task, run_.normalizer, device, learned_maps=own, **options))
     return 0

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from egoequiv.cli.common import positive_int
+
+#: features whose magnitude exceeds this overflow float64 in squared distances
+MAX_FEATURE = 1e100
+
 
 def add_suite_args(p) -> None:
     p.add_argument("--metrics", help="comma-separated subset of: recognition, equivariance, "
                                      "learned_maps, composite, slowness, ranking, egomotion, "
                                      "next_best_view, retrieval (default: all that apply)")
-    p.add_argument("--labels-per-class", type=int, default=10,
+    p.add_argument("--labels-per-class", type=positive_int, default=10,
                    help="labelled images per class for the probes (default 10)")
-    p.add_argument("--splits", type=int, default=5,
+    p.add_argument("--splits", type=positive_int, default=5,
                    help="random labelled subsets, mean and std reported (default 5)")
-    p.add_argument("--max-pairs", type=int, default=50_000,
+    p.add_argument("--max-pairs", type=positive_int, default=50_000,
                    help="pairs per measurement; a seeded sample beyond (default 50000)")
     p.add_argument("--no-plots", action="store_true", help="write metrics.json only")
 
@@ -84,9 +89,17 @@ def run(args) -> int:
     if not path.exists():
         raise EgoequivError(f"{path}: features file does not exist")
     try:
-        z = np.load(path, mmap_mode="r")
-    except ValueError as e:
+        z = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
         raise EgoequivError(f"{path}: not a .npy array ({e})") from None
+    if not isinstance(z, np.ndarray):
+        raise EgoequivError(f"{path}: expected one .npy array, got a {type(z).__name__} "
+                            "(save with numpy.save, not savez)")
+    if not np.issubdtype(z.dtype, np.number) or np.issubdtype(z.dtype, np.complexfloating):
+        raise EgoequivError(f"{path}: expected real numbers, got dtype {z.dtype}")
+    if z.ndim != 2 or z.shape[1] == 0:
+        raise EgoequivError(f"{path}: expected an (N, D) array with D >= 1, got shape "
+                            f"{tuple(z.shape)}")
     cfg = load_config(args.config, {**parse_overrides(args.set), "seed": args.seed})
     frames, task = prepare(cfg, args.dataset, quiet=True)
     if z.ndim != 2 or len(z) != len(frames):
@@ -95,6 +108,9 @@ def run(args) -> int:
     z = np.asarray(z, dtype=np.float64)
     if not np.isfinite(z).all():
         raise EgoequivError(f"{path}: features contain NaN or infinity")
+    if np.abs(z).max(initial=0.0) > MAX_FEATURE:
+        raise EgoequivError(f"{path}: features reach {np.abs(z).max():.3g}; values above "
+                            f"{MAX_FEATURE:g} overflow the measurements: rescale them")
     meta = {"method": args.name or path.stem, "dataset": args.dataset, "seed": args.seed,
             "source": "probe", "features": str(path), "feature_dim": int(z.shape[1])}
     evaluate_and_write(z, task, args, meta)

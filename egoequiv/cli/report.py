@@ -15,6 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import sys
     from pathlib import Path
 
     from egoequiv.errors import EgoequivError
@@ -24,5 +25,9 @@ def run(args) -> int:
     if missing:
         raise EgoequivError(f"run directory not found: {', '.join(missing)}")
     path = write_report(args.runs, args.out)
-    print(f"{len(gather(args.runs))} runs -> {path}")
+    skipped: list[str] = []
+    runs = gather(args.runs, skipped)
+    for w in skipped:
+        print(f"egoequiv: warning: skipped {w}", file=sys.stderr)
+    print(f"{len(runs)} runs -> {path}")
     return 0

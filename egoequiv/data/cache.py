@@ -3,12 +3,19 @@
 The cache file is keyed by the source's fingerprint (paths, sizes, mtimes, options), the
 image size and the channel count, so it is reused across runs and rebuilt when the source
 changes. Location: ``$EGOEQUIV_CACHE`` or ``~/.cache/egoequiv``.
+
+A finished cache has a marker beside it (``KEY.npy.done``: its shape and a SHA-1 of 64 rows
+spread over it). A cache without a matching marker (a killed build, a truncated or zeroed
+file) is rebuilt. Before building, the free space is checked against the file's size.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing as mp
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +24,8 @@ from PIL import Image
 
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable
+from egoequiv.errors import EgoequivError
+from egoequiv.utils.atomic import atomic_write_json, remove_quietly, storage_error
 from egoequiv.utils.progress import progress
 
 
@@ -58,6 +67,28 @@ def _decode(job: tuple[str, int, int]) -> np.ndarray:
     return resize_frame(_WORKER_SOURCE.load_image(ref), size, channels)
 
 
+def _marker(path: Path) -> Path:
+    return path.with_name(path.name + ".done")
+
+
+def _sample_hash(images: np.ndarray, rows: int = 64) -> str:
+    index = np.unique(np.linspace(0, len(images) - 1, rows).astype(np.int64)) \
+        if len(images) else np.zeros(0, np.int64)
+    return hashlib.sha1(np.ascontiguousarray(images[index]).tobytes()).hexdigest()
+
+
+def _finished(path: Path, shape: tuple) -> np.ndarray | None:
+    """The cache at ``path`` if it is complete and matches its marker, else None."""
+    try:
+        marker = json.loads(_marker(path).read_text())
+        images = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if tuple(marker.get("shape", ())) != shape or images.shape != shape:
+        return None
+    return images if marker.get("sample_sha1") == _sample_hash(images) else None
+
+
 def load_frames(source: Source, size: int, channels: int, workers: int | None = None,
                 directory: Path | None = None, quiet: bool = False) -> Frames:
     """Decoded frames of ``source``, from the cache or decoded now on all cores."""
@@ -65,11 +96,18 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
     directory = Path(directory) if directory else cache_dir()
     key = f"{source.name}-{source.fingerprint()}-{size}x{size}x{channels}.npy"
     path = directory / key
-    if path.exists():
-        images = np.load(path, mmap_mode="r")
-        if images.shape == (len(table), size, size, channels):
-            return Frames(table, images)
-    directory.mkdir(parents=True, exist_ok=True)
+    shape = (len(table), size, size, channels)
+    if (images := _finished(path, shape)) is not None:
+        return Frames(table, images)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(directory).free
+    except OSError as e:
+        raise storage_error(path, e) from None
+    needs = int(np.prod(shape)) + 4096
+    if free < needs:
+        raise EgoequivError(f"no space left on {directory} (needs about {needs / 1e6:.0f} MB, "
+                            f"{free / 1e6:.0f} MB free); set EGOEQUIV_CACHE to another folder")
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
                                     shape=(len(table), size, size, channels))
@@ -91,8 +129,13 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
         out.flush()
         del out
         os.replace(tmp, path)
+        atomic_write_json(_marker(path), {"shape": list(shape),
+                                          "sample_sha1": _sample_hash(np.load(path, "r"))})
+    except OSError as e:
+        remove_quietly(tmp)
+        raise storage_error(path, e, needs) from None
     except BaseException:  # nothing half-written stays behind
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise
     finally:
         bar.close()

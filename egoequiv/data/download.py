@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,9 @@ def remotes(dataset: str, url_base: str | None = None) -> list[Remote]:
                             f"{', '.join(DATASETS)} (or kitti, for instructions)")
     files = DATASETS[dataset]
     if url_base:
+        if urllib.parse.urlsplit(url_base).scheme not in ("http", "https", "ftp"):
+            raise EgoequivError(f"--url-base {url_base!r}: expected an http(s) or ftp address, "
+                                "e.g. https://mirror.example.org/norb")
         base = url_base.rstrip("/")
         files = [Remote(f"{base}/{r.filename}", r.sha256) for r in files]
     return files

@@ -83,7 +83,7 @@ class KittiOdometrySource(Source):
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
-            neighbours=NeighbourRule("video", window=float(self.opts.get("window", 1.0))),
+            neighbours=NeighbourRule("video", window=_window(self.path, self.opts)),
             meta={"frame": np.array(frames, dtype=np.int64), "x": centres[:, 0],
                   "y": centres[:, 1], "z": centres[:, 2]},
             warnings=notes,
@@ -189,3 +189,11 @@ def relative_motion(pose_i: np.ndarray, pose_j: np.ndarray) -> tuple[float, floa
     r_rel = r_i.T @ pose_j[:, :3]
     d = r_i.T @ (pose_j[:, 3] - t_i)
     return float(yaw_deg(r_rel)), float(d[2]), float(d[0])
+
+
+def _window(path, opts: dict) -> float:
+    window = float(opts.get("window", 1.0))
+    if not (math.isfinite(window) and window > 0):
+        raise DataError(path, f"option window must be a positive number of seconds, "
+                              f"got {window}")
+    return window

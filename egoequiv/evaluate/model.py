@@ -18,11 +18,14 @@ from egoequiv.train.task import Task
 
 def evaluate_model(method: Method, task: Task, normalizer: Normalizer, device="cpu",
                    metrics: list[str] | None = None, out_dir=None, seed: int = 0,
-                   **options) -> dict:
+                   learned_maps: bool = True, **options) -> dict:
+    """The suite on ``method``'s features; ``learned_maps=False`` when the task's motion
+    patterns are not the ones the model's maps were trained on."""
     z, logits = extract_features(method, task.frames.images, normalizer, device, logits=True)
     learned = None
     probe = torch.zeros(1, method.feature_dim, device=device)
-    if method.map_features(probe, torch.zeros(1, dtype=torch.long, device=device)) is not None:
+    if learned_maps and method.map_features(
+            probe, torch.zeros(1, dtype=torch.long, device=device)) is not None:
         learned = _numpy_fn(lambda zi, g: method.map_features(zi, g), device)
     classifier = None
     if method.head is not None:

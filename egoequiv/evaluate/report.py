@@ -78,19 +78,25 @@ def _measured(m: dict) -> int:
     return sum(isinstance(m.get(k), (int, float)) for k, _ in COLUMNS)
 
 
-def gather(run_dirs: list[str | Path]) -> list[dict]:
-    """Flattened metrics of every distinct run below ``run_dirs`` (see module doc)."""
+def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> list[dict]:
+    """Flattened metrics of every distinct run below ``run_dirs`` (see module doc). Files
+    that are not a run's metrics (bad JSON, no "method") are listed in ``unreadable``."""
     best: dict[tuple, dict] = {}
     for root in run_dirs:
         root = Path(root)
         files = [root] if root.is_file() else sorted(root.rglob("metrics.json"))
         for f in files:
             try:
-                m = _flatten(json.loads(f.read_text()))
-            except (OSError, ValueError):
+                raw = json.loads(f.read_text())
+            except (OSError, ValueError, UnicodeDecodeError) as e:
+                if unreadable is not None:
+                    unreadable.append(f"{f}: not readable JSON ({e.__class__.__name__})")
                 continue
-            if not isinstance(m, dict) or "method" not in m:
+            if not isinstance(raw, dict) or "method" not in raw:
+                if unreadable is not None:
+                    unreadable.append(f"{f}: not a run's metrics (no \"method\")")
                 continue
+            m = _flatten(raw)
             m["_path"] = str(f)
             key = (m.get("dataset"), m["method"], m.get("seed"), m.get("label_split"))
             if key not in best or _measured(m) > _measured(best[key]):
@@ -190,12 +196,15 @@ def _slug(text: str) -> str:
 def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     """Write OUT/report.md (and its PNGs); returns the report's path."""
     out_dir = Path(out_dir)
-    runs = gather(run_dirs)
+    skipped: list[str] = []
+    runs = gather(run_dirs, skipped)
     lines = ["# Report", "", f"{len(runs)} runs from: " + ", ".join(map(str, run_dirs)), "",
              "Cells: mean ± std over seeds (sample std); n = runs that measured the column. "
              "Definitions: docs/evaluation.md.", ""]
     if not runs:
         lines.append("No metrics.json found.")
+    if skipped:
+        lines += ["**Skipped files:**", "", *(f"- {w}" for w in skipped), ""]
     by_dataset: dict[str, list[dict]] = {}
     for m in runs:
         by_dataset.setdefault(str(m.get("dataset")), []).append(m)

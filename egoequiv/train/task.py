@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +35,7 @@ class Task:
     patterns: MotionPatterns
     motion_mean: np.ndarray  # (D,) of training pair motions, to z-score (lsm, continuous)
     motion_std: np.ndarray
+    warnings: list[str] = field(default_factory=list)  # usable but odd: shown with results
 
     @property
     def table(self):
@@ -172,4 +173,19 @@ def build_task(frames: Frames, cfg: Config) -> Task:
     test_pairs.pattern = patterns.assign(test_pairs.motion)
     std = pairs.motion.std(axis=0)
     return Task(frames, train, test, labelled, unlabelled, pairs, test_pairs, patterns,
-                pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0))
+                pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0),
+                _label_warnings(table, labelled, test))
+
+
+def _label_warnings(table, labelled: np.ndarray, test: np.ndarray) -> list[str]:
+    """Classes the test split holds that no labelled training frame shows."""
+    if table.labels is None or not len(labelled):
+        return []
+    seen = set(table.labels[labelled].tolist())
+    unseen = sorted(set(table.labels[test].tolist()) - seen - {-1})
+    if not unseen:
+        return []
+    names = [table.class_names[c] if table.class_names else str(c) for c in unseen]
+    return [f"{len(unseen)} class(es) appear in test but have no labelled training frame "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): top-1 cannot "
+            "be earned on them"]

@@ -4,6 +4,7 @@ Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first mea
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -62,14 +63,25 @@ def prepare(cfg: Config, dataset: str, quiet: bool = False,
     return frames, build_task(frames, cfg)
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise EgoequivError(f"--out {out_dir}: exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EgoequivError(f"--out {out_dir}: cannot create the folder ({e.strerror})") \
+            from None
+    if not os.access(out_dir, os.W_OK):
+        raise EgoequivError(f"--out {out_dir}: folder is not writable")
+
+
 def _check_method_fits(cfg: Config, task: Task) -> None:
     cls = method_class(cfg.method)
-    if cls.pairs is None and not task.table.is_labelled:
-        raise EgoequivError(f"method {cfg.method!r} needs labels; this dataset has none "
-                            "(use an unsupervised method such as equiv+drlim)")
-    if cfg.model == "alexnet" and cfg.image_size < 63:
-        raise EgoequivError(f"model alexnet needs image_size >= 63 (227 usual), "
-                            f"got {cfg.image_size}")
+    if cls.pairs is None and not len(task.labelled):
+        why = "this dataset has none" if not task.table.is_labelled else \
+            "labels_per_class is 0"
+        raise EgoequivError(f"method {cfg.method!r} needs labelled frames; {why} (use an "
+                            "unsupervised method such as equiv+drlim)")
 
 
 def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: str | None,
@@ -103,21 +115,27 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     rank, world = distributed_world()
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
+    _check_out_dir(out_dir)  # before any decoding: a bad --out must fail at once
+    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
     frames, task = prepared or prepare(cfg, dataset, quiet=quiet or rank > 0,
                                        labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
-    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
     summary = pattern_summary(task.table, task.pairs, task.patterns)
     if rank == 0:
-        for w in summary["warnings"]:
+        for w in summary["warnings"] + task.warnings:
             print(f"egoequiv: warning: {w}", file=sys.stderr)
         plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
                              out_dir / "motion_patterns.png")
 
     torch.manual_seed(cfg.seed)
-    shape = {"in_channels": frames.images.shape[3], "num_classes": task.num_classes,
+    # a head only where labels train it (an unused head would break DDP and report a
+    # top-1 that no label supports)
+    num_classes = task.num_classes if len(task.labelled) else 0
+    shape = {"in_channels": frames.images.shape[3], "num_classes": num_classes,
              "num_patterns": task.patterns.num_patterns, "motion_dim": task.pairs.motion.shape[1],
-             "image_size": cfg.image_size}
+             "image_size": cfg.image_size,
+             "motor": [{"name": n, "unit": u} for n, u in zip(task.table.motor_spec.names,
+                                                              task.table.motor_spec.units)]}
     method = build_method(cfg, shape["in_channels"], shape["num_classes"],
                           shape["num_patterns"], shape["motion_dim"])
     method = method.to(device=device, memory_format=torch.channels_last)
@@ -212,7 +230,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if curve:
             plot_curves({cfg.method: curve}, out_dir / f"{key}_curve.png",
                         f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
-    metrics["warnings"] = summary["warnings"] + metrics["warnings"]
+    metrics["warnings"] = summary["warnings"] + task.warnings + metrics["warnings"]
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "config.json", to_dict(cfg))
     return metrics

@@ -3,6 +3,7 @@
 import shutil
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from egoequiv.data.cache import load_frames, resize_frame
@@ -45,3 +46,21 @@ def test_decoded_once_then_reused_and_rebuilt_on_change(shared_data, tmp_path):
 
     grey = load_frames(open_source(f"eth80:{root}"), 16, 1, directory=cache)
     assert grey.images.shape[3] == 1  # size and channels are part of the key
+
+
+@pytest.mark.parametrize("damage", ["truncate", "zero", "no marker"])
+def test_a_damaged_cache_is_rebuilt(tmp_path, shared_data, damage):
+    source = f"eth80:{shared_data / 'eth80'}"
+    cache = tmp_path / "cache"
+    first = np.array(load_frames(open_source(source), 16, 1, directory=cache, quiet=True).images)
+    (path,) = cache.glob("*.npy")
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "zero":
+        data = bytearray(path.read_bytes())
+        data[-first.size:] = bytes(first.size)
+        path.write_bytes(bytes(data))
+    else:
+        path.with_name(path.name + ".done").unlink()
+    again = load_frames(open_source(source), 16, 1, directory=cache, quiet=True)
+    np.testing.assert_array_equal(np.array(again.images), first)

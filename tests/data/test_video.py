@@ -33,7 +33,7 @@ def write_clip(path, frames=8, size=(64, 48)):
         stream = out.add_stream("mpeg4", rate=10)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
         for k in range(frames):
-            img = np.full((size[1], size[0], 3), 30 * k, dtype=np.uint8)
+            img = np.full((size[1], size[0], 3), 30 * k % 256, dtype=np.uint8)
             for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
@@ -42,7 +42,7 @@ def write_clip(path, frames=8, size=(64, 48)):
 
 def test_frames_csv_with_video_refs(tmp_path):
     write_clip(tmp_path / "clip.mp4")
-    rows = [f"clip.mp4#{k},c,{k / 10},{k}" for k in (1, 5, 2)]
+    rows = [f"clip.mp4#{k},{seq},{k / 10},{k}" for k, seq in ((1, "c"), (5, "c"), (2, "d"))]
     (tmp_path / "frames.csv").write_text("image,sequence,time,motor_odo\n" + "\n".join(rows))
     source = open_source(f"frames-csv:{tmp_path / 'frames.csv'}")
     table = source.table()
@@ -61,3 +61,17 @@ def test_not_a_video(tmp_path):
     bad.write_bytes(b"this is not a video")
     with pytest.raises(DataError, match=rf"{bad}: cannot open video"):
         video.read_video_frame(bad, 0)
+
+
+def test_video_refs_decode_in_the_worker_pool_with_default_channels(tmp_path):
+    """More than 64 refs and channels=0: the parent probes the clip, then forks workers."""
+    from egoequiv.data.cache import load_frames
+
+    write_clip(tmp_path / "clip.mp4", frames=80)
+    rows = [f"clip.mp4#{k},s{k // 8},{k % 8},{k}" for k in range(80)]
+    (tmp_path / "frames.csv").write_text("image,sequence,time,motor_odo\n" + "\n".join(rows))
+    source = open_source(f"frames-csv:{tmp_path / 'frames.csv'}")
+    channels = source.default_channels  # opens the clip in this process
+    frames = load_frames(source, 16, channels, workers=2, directory=tmp_path / "cache",
+                         quiet=True)
+    assert frames.images.shape == (80, 16, 16, 3)

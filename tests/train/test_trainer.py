@@ -102,7 +102,7 @@ def test_unlabelled_kitti_odometry_is_pure_equivariance_pretraining(tmp_path, sh
     assert metrics["top1"] is None and metrics["num_labelled"] == 0
     assert metrics["equivariance_error"] > 0
     assert set(metrics["history"][-1]) >= {"equiv", "drlim"}  # no softmax term
-    with pytest.raises(EgoequivError, match="needs labels"):
+    with pytest.raises(EgoequivError, match="needs labelled frames"):
         train(tiny(method="clsnet"), spec, tmp_path / "cls", quiet=True)
 
 
