@@ -51,15 +51,25 @@ def run(args) -> int:
     labelled = args.labelled_dataset or (None if args.dataset else run_.labelled_dataset)
     _, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled,
                       channels=run_.shape["in_channels"])
+    notes = []
     own = _use_patterns(task, run_.patterns, run_.shape.get("motor"))
     if not own:
-        print(f"egoequiv: warning: {dataset} has other motor readings than the training data "
-              f"({run_.dataset}): equivariance uses this dataset's own motion patterns, and "
-              "the learned maps are not measured", file=sys.stderr)
+        notes.append(f"{dataset} has other motor readings than the training data "
+                     f"({run_.dataset}): equivariance uses this dataset's own motion patterns, "
+                     "and the learned maps are not measured")
+    head = run_.shape.get("num_classes") or 0
+    use_head = bool(head) and head == task.num_classes
+    if head and not use_head:
+        notes.append(f"the checkpoint's head has {head} classes, {dataset} has "
+                     f"{task.num_classes or 'no'}: top-1 comes from a linear probe on its "
+                     "own labels")
+    for note in notes:
+        print(f"egoequiv: warning: {note}", file=sys.stderr)
     args.out = args.out or str(Path(args.checkpoint).resolve().parent / "eval")
-    meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+    meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed, "notes": notes,
             "label_split": cfg.label_split, "source": "eval", "checkpoint": str(args.checkpoint),
             "iteration": run_.iteration, "feature_dim": int(run_.method.feature_dim)}
     evaluate_and_write(None, task, args, meta, measure=lambda **options: evaluate_model(
-        run_.method, task, run_.normalizer, device, learned_maps=own, **options))
+        run_.method, task, run_.normalizer, device, learned_maps=own,
+        use_head=use_head, **options))
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from egoequiv.cli.common import positive_int
+
 
 def register(sub) -> None:
     from egoequiv.reproduce.protocols import PROTOCOLS
@@ -26,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="seed of split 0 (split k: seed + k)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--jobs", type=positive_int,
+                   help="runs at a time (default: one per core up to 8 on a CPU, 1 on a GPU); "
+                        "the numbers depend on it (threads per run), not only on the seed")
     p.set_defaults(func=run)
 
 
@@ -33,5 +38,5 @@ def run(args) -> int:
     from egoequiv.reproduce.runner import reproduce
 
     reproduce(args.protocol, args.out, data=args.data, labelled=args.labelled,
-              quick=args.quick, seed=args.seed, device=args.device)
+              quick=args.quick, seed=args.seed, device=args.device, jobs=args.jobs)
     return 0

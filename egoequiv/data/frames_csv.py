@@ -33,7 +33,7 @@ import numpy as np
 
 from egoequiv.data.motor import MotorSpec
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule
+from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
 
@@ -208,10 +208,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         except KeyError as e:
             raise DataError(side, f"layout 'views' needs steps for motor {e.args[0]!r}") from None
     elif layout == "video":
-        w = float(window if window is not None else extra.get("window", 1.0))
-        if not (math.isfinite(w) and w > 0):
-            raise DataError(side if window is None else path,
-                            f"window must be a positive number of seconds, got {w}")
+        w = check_window(side if window is None else path,
+                         window if window is not None else extra.get("window"))
         rule = NeighbourRule("video", window=w)
         _check_time_order(path, rows, seqs, times)
     else:

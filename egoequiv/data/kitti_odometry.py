@@ -27,7 +27,7 @@ import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule
+from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
 
 CAMERAS = ("image_0", "image_l", "image_2")
@@ -83,7 +83,8 @@ class KittiOdometrySource(Source):
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
-            neighbours=NeighbourRule("video", window=_window(self.path, self.opts)),
+            neighbours=NeighbourRule("video",
+                                     window=check_window(self.path, self.opts.get("window"))),
             meta={"frame": np.array(frames, dtype=np.int64), "x": centres[:, 0],
                   "y": centres[:, 1], "z": centres[:, 2]},
             warnings=notes,
@@ -129,6 +130,10 @@ def find_sequences(folder: Path, notes: list[str]) -> list[tuple[str, Path, Path
                             "image_0/, or sequences/NN/ + poses/NN.txt)")
 
 
+#: how far from orthonormal a pose's rotation may be (KITTI's are printed to ~1e-6)
+ROTATION_TOL = 1e-3
+
+
 def read_poses(path: Path) -> np.ndarray:
     """(K, 3, 4) camera-to-world poses, one row-major 3x4 matrix per line."""
     poses = []
@@ -145,7 +150,13 @@ def read_poses(path: Path) -> np.ndarray:
                 raise DataError(path, f"not a number ({e})", line) from None
             if not all(math.isfinite(v) for v in values):
                 raise DataError(path, "pose has a NaN or infinite value", line)
-            poses.append(np.array(values).reshape(3, 4))
+            pose = np.array(values).reshape(3, 4)
+            rot = pose[:, :3]
+            if not (np.allclose(rot @ rot.T, np.eye(3), atol=ROTATION_TOL)
+                    and np.linalg.det(rot) > 0):
+                raise DataError(path, "the left 3x3 block is not a rotation (R R^T = I, "
+                                      f"det R = +1, tolerance {ROTATION_TOL})", line)
+            poses.append(pose)
     if not poses:
         raise DataError(path, "no poses")
     return np.array(poses)
@@ -190,10 +201,3 @@ def relative_motion(pose_i: np.ndarray, pose_j: np.ndarray) -> tuple[float, floa
     d = r_i.T @ (pose_j[:, 3] - t_i)
     return float(yaw_deg(r_rel)), float(d[2]), float(d[0])
 
-
-def _window(path, opts: dict) -> float:
-    window = float(opts.get("window", 1.0))
-    if not (math.isfinite(window) and window > 0):
-        raise DataError(path, f"option window must be a positive number of seconds, "
-                              f"got {window}")
-    return window

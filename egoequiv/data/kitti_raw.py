@@ -31,7 +31,7 @@ import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule
+from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
 
 CATEGORIES = ["City", "Residential", "Road", "Campus", "Person"]
@@ -39,6 +39,8 @@ CAMERAS = ("image_00", "image_01", "image_02", "image_03")
 OXTS_FIELDS = ("lat lon alt roll pitch yaw vn ve vf vl vu ax ay az af al au wx wy wz wf wl wu "
                "pos_accuracy vel_accuracy navstat numsats posmode velmode orimode").split()
 YAW, VF = OXTS_FIELDS.index("yaw"), OXTS_FIELDS.index("vf")
+#: a plausibility bound on the forward speed (m/s, ours): OXTS records beyond it are corrupt
+MAX_SPEED = 100.0
 
 
 class KittiRawSource(Source):
@@ -101,7 +103,8 @@ class KittiRawSource(Source):
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
-            neighbours=NeighbourRule("video", window=float(self.opts.get("window", 1.0))),
+            neighbours=NeighbourRule("video",
+                                     window=check_window(self.path, self.opts.get("window"))),
             labels=np.array(labels, dtype=np.int64),
             class_names=list(CATEGORIES),
             meta={"frame": np.array(frames, dtype=np.int64),
@@ -184,6 +187,11 @@ def parse_oxts(path: Path) -> np.ndarray:
     if len(bad):
         raise DataError(path, f"field {OXTS_FIELDS[bad[0]]} is {fields[bad[0]]}, expected a "
                               f"finite number", 1)
+    if abs(values[VF]) > MAX_SPEED:
+        raise DataError(path, f"field vf is {fields[VF]} m/s; a car's speed is below "
+                              f"{MAX_SPEED:g} m/s", 1)
+    if abs(values[YAW]) > 2 * np.pi + 1e-6:
+        raise DataError(path, f"field yaw is {fields[YAW]}; expected radians in [-2pi, 2pi]", 1)
     return values
 
 

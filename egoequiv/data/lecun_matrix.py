@@ -64,13 +64,22 @@ def read_header(path: str | Path, name: str | Path | None = None
     return parse_header(name, head)
 
 
+#: no LeCun matrix we read is larger (smallNORB's -dat is 466 MB)
+MAX_BYTES = 1 << 34
+
+
 def read_matrix(path: str | Path, name: str | Path | None = None) -> np.ndarray:
     """The matrix stored in ``path``: a read-only memmap for a plain file, an array for .gz.
     Errors name ``name`` (default ``path``): the original file when ``path`` is a copy."""
     path = Path(path)
     name = name or path
     dtype, shape, offset = read_header(path, name)
-    count = int(np.prod(shape, dtype=np.int64))
+    count = 1
+    for d in shape:  # Python ints: a product of huge dimensions must not wrap around
+        count *= d
+    if count * dtype.itemsize > MAX_BYTES:
+        raise DataError(name, f"header dims {shape} describe {count * dtype.itemsize:.3g} "
+                              f"bytes, more than any smallNORB file ({MAX_BYTES:.0e})")
     need = offset + count * dtype.itemsize
     if path.name.endswith(".gz"):
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,16 @@ class NeighbourRule:
         if self.layout not in ("video", "views"):
             raise ValueError(
                 f"NeighbourRule layout must be 'video' or 'views', got {self.layout!r}")
+
+
+def check_window(path, window, default: float = 1.0) -> float:
+    """A source's neighbour window option: a positive, finite number of seconds."""
+    from egoequiv.errors import DataError
+
+    value = float(default if window is None else window)
+    if not (math.isfinite(value) and value > 0):
+        raise DataError(path, f"window must be a positive number of seconds, got {value}")
+    return value
 
 
 @dataclass

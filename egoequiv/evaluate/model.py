@@ -18,17 +18,19 @@ from egoequiv.train.task import Task
 
 def evaluate_model(method: Method, task: Task, normalizer: Normalizer, device="cpu",
                    metrics: list[str] | None = None, out_dir=None, seed: int = 0,
-                   learned_maps: bool = True, **options) -> dict:
+                   learned_maps: bool = True, use_head: bool = True, **options) -> dict:
     """The suite on ``method``'s features; ``learned_maps=False`` when the task's motion
-    patterns are not the ones the model's maps were trained on."""
-    z, logits = extract_features(method, task.frames.images, normalizer, device, logits=True)
+    patterns are not the ones the model's maps were trained on, ``use_head=False`` when its
+    classes are not the head's (top-1 then comes from a linear probe)."""
+    z, logits = extract_features(method, task.frames.images, normalizer, device,
+                                 logits=use_head)
     learned = None
     probe = torch.zeros(1, method.feature_dim, device=device)
     if learned_maps and method.map_features(
             probe, torch.zeros(1, dtype=torch.long, device=device)) is not None:
         learned = _numpy_fn(lambda zi, g: method.map_features(zi, g), device)
     classifier = None
-    if method.head is not None:
+    if method.head is not None and use_head:
         top = method.backbone.layers[-1]
         if top == method.feature_layer:  # the head reads z itself: usable on predicted z
             classifier = _numpy_fn(lambda zi: method.head(torch.relu(zi)), device)

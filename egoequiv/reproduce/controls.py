@@ -30,7 +30,7 @@ CONTROLS = ("pixels", "random-init")
 
 def pixel_features(images: np.ndarray, normalizer: Normalizer, batch: int = 2048) -> np.ndarray:
     """(N, H*W*C) float32: each frame normalised as the networks see it, flattened."""
-    out = [normalizer(torch.from_numpy(np.asarray(images[s:s + batch]))).flatten(1).numpy()
+    out = [normalizer(torch.from_numpy(np.array(images[s:s + batch]))).flatten(1).numpy()
            for s in range(0, len(images), batch)]
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 

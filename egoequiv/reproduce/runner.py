@@ -23,6 +23,7 @@ from egoequiv.config import load_config
 from egoequiv.errors import EgoequivError
 from egoequiv.experiment import run_one
 from egoequiv.reproduce.controls import CONTROLS, run_control
+from egoequiv.reproduce.jobs import default_jobs, run_all
 from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
@@ -37,19 +38,19 @@ FINAL_METRICS = ("recognition", "equivariance", "learned_maps", "next_best_view"
 
 
 class Clock:
-    """Runs done out of the total, and time left estimated from the runs trained so far."""
+    """Runs done out of the total, and the time left estimated from the wall time per run
+    trained so far (reused runs cost nothing and are not counted)."""
 
     def __init__(self, total: int, log):
-        self.total, self.done, self.trained, self.seconds, self.log = total, 0, 0, 0.0, log
+        self.total, self.done, self.trained, self.log = total, 0, 0, log
         self.start = time.perf_counter()
 
-    def tick(self, what: str, metrics: dict, seconds: float) -> None:
+    def tick(self, what: str, metrics: dict) -> None:
         self.done += 1
-        if not metrics.get("reused"):
-            self.trained += 1
-            self.seconds += seconds
+        self.trained += not metrics.get("reused")
         left = self.total - self.done
-        eta = f", about {self.seconds / self.trained * left / 60:.1f} min left" \
+        elapsed = time.perf_counter() - self.start
+        eta = f", about {elapsed / self.trained * left / 60:.1f} min left" \
             if self.trained and left else ""
         top1 = metrics.get("top1")
         eq = metrics.get("equivariance_error")
@@ -63,10 +64,22 @@ def _fmt(v) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
+def execute(kind: str, values: dict, dataset: str, labelled: str | None, run_dir: str,
+            metrics: tuple) -> dict:
+    """One run of a protocol (picklable, so a worker process can run it): ``kind`` is
+    "train" (train and measure a method) or a control's name."""
+    cfg = load_config(overrides=values)
+    if kind == "train":
+        return run_one(cfg, dataset, Path(run_dir), metrics, quiet=True,
+                       labelled_dataset=labelled, plots="final" in Path(run_dir).parts)
+    return run_control(kind, cfg, dataset, labelled, Path(run_dir), metrics)
+
+
 def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None,
               labelled: str | None = None, quick: bool = False, seed: int = 0,
-              device: str = "auto", log=print) -> Path:
-    """Run protocol ``name`` (or a ``Protocol``); returns the path of OUT/report.md."""
+              device: str = "auto", jobs: int | None = None, log=print) -> Path:
+    """Run protocol ``name`` (or a ``Protocol``) with ``jobs`` runs at a time (default:
+    ``jobs.default_jobs``); returns the path of OUT/report.md."""
     protocol = name if isinstance(name, Protocol) else get_protocol(name, quick)
     name = protocol.name
     dataset = data or protocol.dataset
@@ -74,6 +87,7 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     if protocol.needs_labelled and not labelled:
         raise EgoequivError(f"protocol {name!r} takes its labelled images from another "
                             "source: pass --labelled SPEC (sun397:DIR or imagefolder:DIR)")
+    workers = jobs or default_jobs(device)
     out = Path(out_dir)
     start = time.perf_counter()
     lams = lam_grid(*protocol.lam_exponents)
@@ -82,70 +96,71 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
              + (len(protocol.methods) + len(CONTROLS)) * protocol.splits)
     log(f"[reproduce] {protocol.title}: {dataset}"
         + (f", labels from {labelled}" if labelled else "")
-        + f"; {total} runs of at most {protocol.budget} iterations "
+        + f"; {total} runs of at most {protocol.budget} iterations, {workers} at a time "
           f"({'quick' if quick else 'full'} protocol)")
-    minutes = _expected_minutes(protocol, dataset, labelled, device, lams, others)
-    log(f"[reproduce] expected time: {minutes:.0f} min "
-        "at most (every run to its budget; early stopping shortens it)")
+    minutes = _expected_minutes(protocol, dataset, labelled, device, lams, others) / \
+        (1.25 if workers > 1 else 1.0)
+    log(f"[reproduce] expected time: {minutes:.0f} min at most (every run to its budget; "
+        "early stopping shortens it)")
     clock = Clock(total, log)
     chosen_path = out / "chosen.json"
     chosen = json.loads(chosen_path.read_text()) if chosen_path.exists() else {}
 
-    def run(cfg_values: dict, folder: str, metrics) -> dict:
-        cfg = load_config(overrides={**protocol.config, **cfg_values, "device": device})
-        t = time.perf_counter()
-        result = run_one(cfg, dataset, out / "runs" / folder, metrics, quiet=True,
-                         labelled_dataset=labelled, plots=folder.startswith("final"))
-        clock.tick(folder, result, time.perf_counter() - t)
-        return result
+    def batch(runs: list[tuple[str, dict, str]], metrics: tuple) -> list[dict]:
+        """[(kind, config values, folder)] -> their results, ``workers`` at a time."""
+        jobs_ = [(kind, {**protocol.config, **values, "device": device}, dataset, labelled,
+                  str(out / "runs" / folder), metrics) for kind, values, folder in runs]
+
+        return run_all(execute, jobs_, workers, lambda k, result: clock.tick(runs[k][2], result))
 
     cv = {"iters": protocol.budget, "monitor_every": protocol.monitor_every,
           "patience": protocol.patience, "validation_fraction": protocol.validation_fraction,
           "seed": seed, "label_split": 0, "checkpoint_every": protocol.monitor_every}
-    cv_runs: dict[str, dict] = {}
 
-    def score(method: str, values: dict, folder: str):
-        result = run({**cv, "method": method, **values}, folder, CV_METRICS)
-        cv_runs[folder] = result
-        return result.get("top1")
+    def search(method_values: dict[str, list[tuple[float, dict]]], prefix: str) -> dict:
+        """Validation runs of every (method, value); the chosen value per method."""
+        runs = [("train", {**cv, "method": m, **values}, f"cv/{prefix}/{m}/{prefix}{v:g}")
+                for m, grid in method_values.items() for v, values in grid]
+        results = dict(zip([r[2] for r in runs], batch(runs, CV_METRICS), strict=True))
+        picked = {}
+        for m, grid in method_values.items():
+            by_value = {v: results[f"cv/{prefix}/{m}/{prefix}{v:g}"] for v, _ in grid}
+            best, scores = choose([v for v, _ in grid],
+                                  lambda v, runs=by_value: runs[v].get("top1"))
+            picked[m] = (best, scores, by_value[best], dict(grid)[best])
+        return picked
 
-    lr, lr_scores = choose(protocol.lr_grid, lambda v: score("clsnet", {"lr": v},
-                                                             f"cv/lr/clsnet/lr{v:g}"))
-    chosen["clsnet"] = _chosen(lr, None, cv_runs[f"cv/lr/clsnet/lr{lr:g}"], protocol,
-                               lr_scores)
-    for method in others:
-        def values(lam, method=method):
-            if method in KEEPS_DRLIM and "drlim" in chosen:  # drlim's weight kept
-                return {"lr": lr, "lam": lam, "drlim_weight": chosen["drlim"]["lam"] / lam}
-            return {"lr": lr, "lam": lam}
+    (lr, lr_scores, lr_run, _), = search(
+        {"clsnet": [(v, {"lr": v}) for v in protocol.lr_grid]}, "lr").values()
+    chosen["clsnet"] = _chosen(lr, None, lr_run, protocol, lr_scores)
 
-        lam, lam_scores = choose(lams, lambda v, m=method: score(
-            m, values(v), f"cv/lam/{m}/lam{v:g}"))
-        chosen[method] = _chosen(lr, lam, cv_runs[f"cv/lam/{method}/lam{lam:g}"], protocol,
-                                 lam_scores, extra=values(lam))
+    def values(method: str, lam: float) -> dict:
+        if method in KEEPS_DRLIM and "drlim" in chosen:  # drlim's weight kept
+            return {"lr": lr, "lam": lam, "drlim_weight": chosen["drlim"]["lam"] / lam}
+        return {"lr": lr, "lam": lam}
+
+    for group in ([m for m in others if m not in KEEPS_DRLIM],
+                  [m for m in others if m in KEEPS_DRLIM]):
+        picked = search({m: [(v, values(m, v)) for v in lams] for m in group}, "lam")
+        for m, (lam, scores, run, settings) in picked.items():
+            chosen[m] = _chosen(lr, lam, run, protocol, scores, extra=settings)
     atomic_write_json(chosen_path, chosen)
 
-    finals: dict[str, list[dict]] = {}
+    runs = []
     for method in protocol.methods:
         c = chosen[method]
         settings = {"lr": c["lr"], "iters": c["iters"], "monitor_every": protocol.monitor_every,
                     "checkpoint_every": protocol.monitor_every, **c.get("extra", {})}
         if c["lam"] is not None:
             settings["lam"] = c["lam"]
-        finals[method] = [run({**settings, "method": method, "seed": seed + k,
-                               "label_split": k}, f"final/{method}/split{k}", FINAL_METRICS)
-                          for k in range(protocol.splits)]
-    for control in CONTROLS:
-        finals[control] = []
-        for k in range(protocol.splits):
-            cfg = load_config(overrides={**protocol.config, "seed": seed + k, "label_split": k,
-                                         "device": device, "method": "clsnet"})
-            t = time.perf_counter()
-            result = run_control(control, cfg, dataset, labelled,
-                                 out / "runs" / "controls" / control / f"split{k}",
-                                 FINAL_METRICS)
-            clock.tick(f"controls/{control}/split{k}", result, time.perf_counter() - t)
-            finals[control].append(result)
+        runs += [("train", {**settings, "method": method, "seed": seed + k, "label_split": k},
+                  f"final/{method}/split{k}") for k in range(protocol.splits)]
+    runs += [(control, {"seed": seed + k, "label_split": k, "method": "clsnet"},
+              f"controls/{control}/split{k}")
+             for control in CONTROLS for k in range(protocol.splits)]
+    finals: dict[str, list[dict]] = {}
+    for (kind, values_, _), result in zip(runs, batch(runs, FINAL_METRICS), strict=True):
+        finals.setdefault(values_["method"] if kind == "train" else kind, []).append(result)
     return write_results(out, protocol, dataset, labelled, chosen, finals,
                          round(time.perf_counter() - start, 1), quick)
 

@@ -148,3 +148,53 @@ def test_checkpoint_exists_is_checked_before_decoding(tmp_path):
     (tmp_path / "checkpoint.pt").write_bytes(b"x")
     with pytest.raises(EgoequivError, match="pass --resume"):
         train(load_config(), "eth80:/nonexistent/never/decoded", tmp_path, quiet=True)
+
+
+def test_eval_on_another_dataset_neither_reuses_patterns_nor_the_head(tmp_path, capsys,
+                                                                     shared_data):
+    from egoequiv.train.trainer import train
+
+    cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
+                                 "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
+                                 "iters": 2, "method": "equiv", "labels_per_class": 2})
+    train(cfg, f"eth80:{shared_data / 'eth80'}", tmp_path, quiet=True)  # 8 classes, views
+    kitti = f"kitti-odometry:{shared_data / 'kitti_odometry'}"
+    assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--dataset", kitti,
+                 "--device", "cpu", "--no-plots",
+                 "--metrics", "equivariance,learned_maps"]) == 0
+    err = capsys.readouterr().err
+    assert "other motor readings" in err
+    result = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert result["learned_map_error"] is None and "learned_maps" in result["skipped"]
+    assert any("other motor readings" in n for n in result["notes"])
+
+
+def test_eval_with_a_head_of_other_classes_uses_a_probe(tmp_path, capsys, shared_data):
+    from egoequiv.train.trainer import train
+
+    cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
+                                 "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
+                                 "iters": 2, "method": "clsnet", "labels_per_class": 2})
+    train(cfg, f"eth80:{shared_data / 'eth80'}", tmp_path, quiet=True)
+    objects = "rendered-objects:instances=2,elevations=3,lightings=1,azimuths=6,size=32"
+    assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--dataset",
+                 objects, "--device", "cpu", "--no-plots", "--metrics", "recognition"]) == 0
+    assert "head has 8 classes" in capsys.readouterr().err
+    result = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert result["top1_source"] == "linear_probe" and 0 <= result["top1"] <= 1
+
+
+def test_a_class_only_in_test_is_warned_about(tmp_path, shared_data):
+    from egoequiv.train.trainer import prepare
+
+    cfg = load_config(overrides={"image_size": 16, "channels": 1, "labels_per_class": 1})
+    frames, _ = prepare(cfg, f"eth80:{shared_data / 'eth80'}", quiet=True)
+    from egoequiv.train.task import build_task
+
+    labels = frames.table.labels.copy()
+    train_side = frames.table.split == "train"
+    frames.table.labels[train_side & (labels == 7)] = -1  # class 7 only in test
+    task = build_task(frames, cfg)
+    frames.table.labels[:] = labels
+    assert any("appear in test but have no labelled training frame" in w
+               for w in task.warnings)

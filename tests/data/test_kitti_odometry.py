@@ -112,6 +112,8 @@ def test_missing_images_and_times_txt(tmp_path):
     ("1 2 3 4 5 6 7 8 9 10 11", "11 numbers, expected 12"),
     ("1 0 0 0 0 1 0 nan 0 0 1 0", "pose has a NaN or infinite value"),
     ("1 0 0 0 0 1 0 x 0 0 1 0", "not a number"),
+    ("2 0 0 0 0 1 0 0 0 0 1 0", "the left 3x3 block is not a rotation"),
+    ("1 0 0 0 0 1 0 0 0 0 -1 0", "the left 3x3 block is not a rotation"),  # a mirror
 ])
 def test_bad_pose_line(tmp_path, bad, message):
     make_layout(tmp_path)
@@ -133,3 +135,10 @@ def test_times_backwards(tmp_path):
 def test_no_sequence(tmp_path):
     with pytest.raises(DataError, match=rf"{tmp_path}: no KITTI odometry sequence"):
         KittiOdometrySource(str(tmp_path)).table()
+
+
+@pytest.mark.parametrize("window", ["-1", "nan", "0"])
+def test_window_must_be_positive(tmp_path, window):
+    seq = make_layout(tmp_path)
+    with pytest.raises(DataError, match="window must be a positive number"):
+        KittiOdometrySource(str(seq), window=float(window)).table()

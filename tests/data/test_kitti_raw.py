@@ -133,6 +133,18 @@ def test_oxts_nan(tmp_path):
         KittiRawSource(str(drive)).table()
 
 
+@pytest.mark.parametrize("line, message", [
+    (oxts_line(vf=1e300), "field vf is 1e\\+300 m/s"),
+    (oxts_line(yaw=40.0), "field yaw is 40"),
+])
+def test_oxts_implausible_values(tmp_path, line, message):
+    drive = make_drive(tmp_path)
+    bad = drive / "oxts" / "data" / "0000000003.txt"
+    bad.write_text(line)
+    with pytest.raises(DataError, match=rf"{bad}:1: {message}"):
+        KittiRawSource(str(drive)).table()
+
+
 @pytest.mark.parametrize("sensor", ["oxts", "image_02"])
 def test_timestamps_backwards(tmp_path, sensor):
     drive = make_drive(tmp_path)

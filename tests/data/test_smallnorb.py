@@ -127,6 +127,16 @@ def test_wrong_magic_names_the_file(norb):
         SmallNorbSource(str(folder)).table()
 
 
+def test_header_dims_whose_product_overflows(norb):
+    folder = norb[0]
+    path = folder / TRAIN.format("dat")
+    raw = bytearray(path.read_bytes())
+    raw[8:24] = struct.pack("<4i", 2**31 - 1, 2**31 - 1, 2**31 - 1, 2**31 - 1)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"training-dat\.mat: header dims .* more than any"):
+        SmallNorbSource(str(folder)).table()
+
+
 def test_truncated_file_names_the_file(norb):
     folder = norb[0]
     path = folder / TEST.format("dat")
