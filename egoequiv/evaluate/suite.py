@@ -120,7 +120,8 @@ def _ranking(ctx: Context) -> dict:
     position = np.full(len(ctx.z), -1)
     position[frames] = np.arange(len(frames))
     predicted = equivariance.apply_maps(ctx.maps, ctx.z[test.i], test.pattern)
-    r = ranking.rank_metrics(predicted, ctx.z[frames], position[test.j], ks=(1, 5, 10))
+    r = ranking.rank_metrics(predicted, ctx.z[frames], position[test.j], ks=(1, 5, 10),
+                             exclude_index=position[test.i])  # the query is no candidate
     return {"mrr": r["mrr"], "hits@1": r["hits@1"], "hits@5": r["hits@5"],
             "hits@10": r["hits@10"], "mean_rank": r["mean_rank"],
             "ranking_candidates": r["num_candidates"]}

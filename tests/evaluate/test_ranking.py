@@ -31,3 +31,12 @@ def test_matches_brute_force_ranks():
     assert r["mrr"] == pytest.approx(np.mean(1 / rank))
     assert r["hits@5"] == pytest.approx(np.mean(rank <= 5))
     assert rank_metrics(pred[:0], cand, true[:0])["mrr"] is None
+
+
+def test_the_query_can_be_left_out_of_the_candidates():
+    # candidates: the query x at 0, the true next view at 1; a "no motion" prediction (0)
+    candidates = np.array([[0.0], [1.0], [5.0]])
+    predicted = np.array([[0.0]])
+    with_query = rank_metrics(predicted, candidates, np.array([1]))
+    without = rank_metrics(predicted, candidates, np.array([1]), exclude_index=np.array([0]))
+    assert with_query["hits@1"] == 0.0 and without["hits@1"] == 1.0

@@ -1,0 +1,51 @@
+"""The protocol end to end on a tiny rendered set: choices on validation, finals, controls,
+results.json as documented, and a second call that reuses every run."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from egoequiv.reproduce.protocols import PROTOCOLS
+from egoequiv.reproduce.runner import reproduce
+
+TINY = replace(
+    PROTOCOLS["norb"],
+    dataset="rendered-objects:instances=4,elevations=3,lightings=1,azimuths=6,size=32",
+    methods=("clsnet", "drlim", "equiv", "equiv+drlim"), lr_grid=(0.01, 0.001),
+    lam_exponents=(0.0, 0.5), budget=30, monitor_every=10, patience=2, splits=2,
+    config={"image_size": 16, "batch_size": 8, "labels_per_class": 2, "conv_channels": [4, 8],
+            "hidden_dim": 16, "feature_dim": 8})
+
+
+@pytest.mark.slow
+def test_tiny_protocol_end_to_end_and_resume(tmp_path):
+    lines = []
+    report = reproduce(TINY, tmp_path, jobs=1, log=lines.append)
+    results = json.loads((tmp_path / "results.json").read_text())
+    for name in (*TINY.methods, "pixels", "random-init"):
+        entry = results[name]
+        assert set(entry["top1"]) >= {"mean", "std"} and entry["top1"]["n"] == 2
+        assert len(entry["equivariance_error"]["per_pattern"]) == 4
+        assert set(entry["nbv"]) >= {"chosen", "random", "oracle"}
+    for name in ("equiv", "equiv+drlim"):
+        assert results[name]["learned_map_error"]["mean"] > 0
+    assert results["clsnet"]["chosen"]["lr"] in TINY.lr_grid
+    assert results["equiv"]["chosen"]["lam"] in (1.0, 3.162278)
+    assert results["pixels"]["chosen"] is None
+    # equiv+drlim keeps drlim's weight: lam * drlim_weight == drlim's lam
+    chosen = results["protocol"]["chosen"]
+    assert chosen["equiv+drlim"]["extra"]["drlim_weight"] * chosen["equiv+drlim"]["lam"] == \
+        pytest.approx(chosen["drlim"]["lam"])
+    # validation runs never measured on the test split
+    cv = json.loads((tmp_path / "runs/cv/lr/clsnet/lr0.01/metrics.json").read_text())
+    assert cv["config"]["validation_fraction"] == TINY.validation_fraction
+    text = report.read_text()
+    assert text.index("## Conclusions") < text.index("## Results")
+    assert (tmp_path / "figures" / "equivariance_per_pattern.png").exists()
+    # a second call reuses every run
+    again = []
+    reproduce(TINY, tmp_path, jobs=1, log=again.append)
+    assert all("(reused)" in line for line in again if "split" in line or "cv/" in line)
+    assert json.loads((tmp_path / "results.json").read_text())["equiv"]["top1"] == \
+        results["equiv"]["top1"]
