@@ -65,8 +65,10 @@ class Config:
     iters: int = 1500
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda, cuda:N
-    patience: int = 0  # early stopping: stop once the validation softmax loss has not improved
+    patience: int = 0  # early stopping: stop once the validation measure has not improved
     #   in this many monitor evaluations (needs validation_fraction and monitor_every); 0 off
+    stop_metric: str = "val_top1"  # what early stopping watches: val_top1 (ours) or
+    #   val_softmax_loss (the paper's rule); see docs/reproduce.md for why top-1
     checkpoint_every: int = 250
     log_every: int = 50
     monitor_every: int = 0  # every N iterations log slowness AUROC and held-out equivariance
@@ -83,6 +85,7 @@ _CHOICES = {
     "equiv_pull": ("absolute", "relative"),
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
+    "stop_metric": ("val_top1", "val_softmax_loss"),
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
              "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
@@ -113,7 +116,7 @@ def validate(cfg: Config) -> Config:
                           f"got {cfg.validation_fraction}")
     if cfg.patience and not (cfg.validation_fraction and cfg.monitor_every):
         raise ConfigError("config: patience (early stopping) needs validation_fraction > 0 "
-                          "and monitor_every > 0: it watches the validation softmax loss")
+                          "and monitor_every > 0: it watches the validation frames")
     if not 0 < cfg.test_fraction < 1:
         raise ConfigError(f"config: test_fraction must be in (0, 1), got {cfg.test_fraction}")
     if not cfg.conv_channels or any(c <= 0 for c in cfg.conv_channels):

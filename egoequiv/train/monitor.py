@@ -7,9 +7,10 @@
   sequences (never test pairs);
 - ``learned_map_heldout``: the model's own maps M_g scored on the same held-out pairs
   (below 1.0 = better than "no change");
-- ``val_softmax_loss`` (only when the task measures on a validation split,
-  ``validation_fraction > 0``): the head's softmax loss on up to 2000 labelled validation
-  frames; early stopping reads it (``stop_iteration``).
+- ``val_softmax_loss`` and ``val_top1`` (only when the task measures on a validation split,
+  ``validation_fraction > 0``): the head's softmax loss and top-1 accuracy on up to 2000
+  labelled validation frames; early stopping reads one of them (``stop_metric``,
+  ``stop_iteration``).
 
 The samples are drawn once (seeded), so the curves compare like with like.
 """
@@ -27,6 +28,7 @@ from egoequiv.train.task import Task
 
 CURVES = {"slowness_auroc_train": "slowness AUROC (training pairs)",
           "val_softmax_loss": "softmax loss (validation frames)",
+          "val_top1": "top-1 accuracy (validation frames)",
           "equivariance_heldout": "refitted equivariance error (held-out training sequences)",
           "learned_map_heldout": "learned-map error (held-out training sequences)"}
 
@@ -66,8 +68,10 @@ class TrainingMonitor:
                "equivariance_heldout": None, "learned_map_heldout": None}
         if len(self.val) and method.head is not None:
             logits = torch.cat([method._logits(f) for f in feats])[torch.from_numpy(val)]
-            out["val_softmax_loss"] = float(torch.nn.functional.cross_entropy(
-                logits.float(), self.val_labels.to(logits.device)))
+            labels = self.val_labels.to(logits.device)
+            out["val_softmax_loss"] = float(torch.nn.functional.cross_entropy(logits.float(),
+                                                                              labels))
+            out["val_top1"] = float((logits.argmax(dim=1) == labels).float().mean())
         if len(self.held) and np.isfinite(z).all():
             maps = fit_maps(z[fi], z[fj], self.fit.pattern, self.num_patterns)
             out["equivariance_heldout"] = error_with_maps(maps, z[hi], z[hj],
@@ -111,12 +115,18 @@ def slowness_curve(history: list[dict]) -> list[tuple[int, float]]:
     return monitor_curves(history)["slowness_auroc_train"]
 
 
-def stop_iteration(history: list[dict], patience: int) -> tuple[int | None, bool]:
-    """Early stopping on ``val_softmax_loss``: (iteration of its lowest value so far, whether
-    it has not improved in the last ``patience`` evaluations). (None, False) without it."""
-    points = [(h["iteration"], h["val_softmax_loss"]) for h in history
-              if h.get("val_softmax_loss") is not None]
+#: what early stopping may watch, and whether lower is better
+STOP_METRICS = {"val_softmax_loss": True, "val_top1": False}
+
+
+def stop_iteration(history: list[dict], patience: int, metric: str = "val_softmax_loss"
+                   ) -> tuple[int | None, bool]:
+    """Early stopping on ``metric`` (``STOP_METRICS``): (iteration of its best value so far,
+    the earliest on ties; whether it has not improved in the last ``patience`` evaluations).
+    (None, False) when the history has no such value."""
+    points = [(h["iteration"], h[metric]) for h in history if h.get(metric) is not None]
     if not points:
         return None, False
-    best = min(range(len(points)), key=lambda k: (points[k][1], k))
+    sign = 1.0 if STOP_METRICS[metric] else -1.0
+    best = min(range(len(points)), key=lambda k: (sign * points[k][1], k))
     return points[best][0], patience > 0 and len(points) - 1 - best >= patience

@@ -176,7 +176,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
                    disable=quiet or rank > 0, initial=start)
     running, done = None, start
-    best_iteration, stopped = stop_iteration(history, cfg.patience)
+    best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
     for it in range(start, cfg.iters):
         if stopped:
             break
@@ -196,7 +196,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
             bar.set_postfix(loss=f"{running:.4f}")
         if monitor is not None and (it + 1) % cfg.monitor_every == 0:
             history.append({"iteration": it + 1, **monitor(method, images, normalizer)})
-            best_iteration, stopped = stop_iteration(history, cfg.patience)
+            best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
             if cfg.patience and best_iteration == it + 1:  # early stopping keeps the best
                 best_model = {k: v.detach().cpu().clone() for k, v in method.state_dict().items()}
         bar.update(1)

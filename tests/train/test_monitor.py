@@ -23,3 +23,10 @@ def test_no_validation_loss_no_stop():
     assert stop_iteration(history, patience=3) == (None, False)
     assert monitor_curves(history)["slowness_auroc_train"] == [(10, 0.9)]
     assert monitor_curves(history)["val_softmax_loss"] == []
+
+
+def test_top1_is_maximised():
+    history = [{"iteration": 10 * (k + 1), "val_top1": v} for k, v in
+               enumerate([0.2, 0.5, 0.4, 0.45])]
+    assert stop_iteration(history, patience=2, metric="val_top1") == (20, True)
+    assert stop_iteration(history, patience=3, metric="val_top1") == (20, False)

@@ -157,7 +157,7 @@ def test_validation_split_holds_out_training_instances_never_test(tmp_path, eth8
 
 def test_early_stopping_on_validation_loss(tmp_path, eth80):
     cfg = tiny(method="clsnet", validation_fraction=0.2, monitor_every=1, patience=2,
-               iters=60, lr=0.1)
+               iters=60, lr=0.1, stop_metric="val_softmax_loss")
     metrics = train(cfg, eth80, tmp_path, quiet=True)
     losses = [(h["iteration"], h["val_softmax_loss"]) for h in metrics["history"]
               if "val_softmax_loss" in h]
