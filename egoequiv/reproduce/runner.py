@@ -183,7 +183,9 @@ def _expected_minutes(protocol: Protocol, dataset: str, labelled, device: str, l
 
 def _chosen(lr, lam, run: dict, protocol: Protocol, scores: dict, extra=None) -> dict:
     """The chosen values of one method, with the validation scores behind them."""
-    best = run.get("best_val_iteration") or protocol.budget
+    # with early stopping the final runs train to the chosen run's best iterate; without,
+    # to the budget
+    best = (run.get("best_val_iteration") if protocol.patience else None) or protocol.budget
     return {"lr": lr, "lam": lam, "iters": int(best),
             "validation_top1": {f"{k:g}": v for k, v in scores.items()},
             "extra": {k: v for k, v in (extra or {}).items() if k == "drlim_weight"}}
