@@ -63,6 +63,10 @@ def _equivariance(ctx: Context) -> dict:
     test = ctx.patterned("test")
     r = equivariance.error_with_maps(ctx.maps, ctx.z[test.i], ctx.z[test.j], test.pattern)
     ctx.warnings += [f"equivariance: {w}" for w in r["warnings"]]
+    ctx.warnings += [f"equivariance: pattern {g}: the refitted map predicts test pairs worse "
+                     f"than no change ({e:.2f} > 1): its fit on training pairs does not carry "
+                     "over to the test pairs" for g, e in enumerate(r["per_pattern"])
+                     if e is not None and e > 1.0]
     if (path := ctx.plot_path("equivariance_per_pattern.png")):
         plot_equivariance_per_pattern(r["per_pattern"], path)
     return {"equivariance_error": r["mean"], "equivariance_error_per_pattern": r["per_pattern"],

@@ -97,3 +97,19 @@ def test_bad_inputs_are_refused(task):
         run_suite(np.zeros((len(task.table), 2)), task, metrics=["nope"])
     with pytest.raises(ValueError, match="frames"):
         run_suite(np.zeros((3, 2)), task)
+
+
+def test_a_refit_worse_than_no_change_is_flagged(task):
+    # test frames move the other way in polar angle (a shift, so the fitted shift is wrong;
+    # the azimuth rotations commute with the flip and stay exact)
+    z = equivariant_features(task)
+    test = np.zeros(len(z), bool)
+    test[task.test] = True
+    z[test, :3] *= -1.0
+    r = run_suite(z, task, metrics=["equivariance"], **FAST)
+    worse = [w for w in r["warnings"] if "worse than no change" in w]
+    per = r["equivariance_error_per_pattern"]
+    assert len(worse) == sum(e > 1 for e in per) == 2  # the two polar steps
+    assert per[0] == pytest.approx(2.0) and per[1] < 1e-6
+    r_ok = run_suite(equivariant_features(task), task, metrics=["equivariance"], **FAST)
+    assert not [w for w in r_ok["warnings"] if "worse than no change" in w]

@@ -12,7 +12,7 @@ from egoequiv.reproduce.runner import reproduce
 TINY = replace(
     PROTOCOLS["norb"],
     dataset="rendered-objects:instances=4,elevations=3,lightings=1,azimuths=6,size=32",
-    methods=("clsnet", "drlim", "equiv", "equiv+drlim"), lr_grid=(0.01, 0.001),
+    methods=("clsnet", "drlim", "equiv", "equiv+drlim"), lr_grid=(0.003, 0.001),
     lam_exponents=(0.0, 0.5), budget=30, monitor_every=10, patience=2, splits=2,
     config={"image_size": 16, "batch_size": 8, "labels_per_class": 2, "conv_channels": [4, 8],
             "hidden_dim": 16, "feature_dim": 8})
@@ -38,7 +38,7 @@ def test_tiny_protocol_end_to_end_and_resume(tmp_path):
     assert chosen["equiv+drlim"]["extra"]["drlim_weight"] * chosen["equiv+drlim"]["lam"] == \
         pytest.approx(chosen["drlim"]["lam"])
     # validation runs never measured on the test split
-    cv = json.loads((tmp_path / "runs/cv/lr/clsnet/lr0.01/metrics.json").read_text())
+    cv = json.loads((tmp_path / "runs/cv/lr/clsnet/lr0.001/metrics.json").read_text())
     assert cv["config"]["validation_fraction"] == TINY.validation_fraction
     text = report.read_text()
     assert text.index("## Conclusions") < text.index("## Results")
