@@ -6,7 +6,7 @@ footnotes it is therefore only used together with drlim (paper-notes, certain). 
 is computed directly (no square root), so the gradient is finite everywhere.
 
 ``pull="relative"`` (ours, as in ``losses.equiv``): each pair's term is divided by its own
-displacement, ``||M(y_ij) z_i - z_j||^2 / (||z_i - z_j||^2 + eps)``.
+displacement, ``||M(y_ij) z_i - z_j||^2 / (||z_i - z_j||^2 + eps)``, ``eps`` as there.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from egoequiv.losses._checks import check_float, check_ndim, check_same_shape
-from egoequiv.losses.equiv import EQUIV_PULLS, RELATIVE_EPS
+from egoequiv.losses.equiv import EQUIV_PULLS, relative_denominator
 
 
 def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor, z_i: Tensor | None = None,
@@ -30,7 +30,7 @@ def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor, z_i: Tensor | None
         if z_i is None:
             raise ValueError(f"{fn}: pull='relative' needs z_i (B, D)")
         check_same_shape(fn, "z_i and z_j", z_i, z_j)
-        terms = terms / ((z_i - z_j).pow(2).sum(dim=1) + RELATIVE_EPS)
+        terms = terms / relative_denominator(z_i, z_j).squeeze(1)
     elif pull != "absolute":
         raise ValueError(f"{fn}: unknown pull {pull!r}; valid: {', '.join(EQUIV_PULLS)}")
     return 0.5 * terms.mean()

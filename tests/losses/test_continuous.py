@@ -56,11 +56,12 @@ def test_shape_errors_raise(mapped, z_j):
 def test_relative_pull_divides_each_pair_by_its_own_displacement():
     gen = torch.Generator().manual_seed(5)
     mapped, z_i, z_j = (torch.randn(5, 3, generator=gen, dtype=torch.float64) for _ in range(3))
+    moves = [sum((x - y) ** 2 for x, y in zip(a, b, strict=True))
+             for a, b in zip(z_i.tolist(), z_j.tolist(), strict=True)]
+    floor = 0.1 * sum(moves) / len(moves) + 1e-3
     want = 0.0
-    for m, a, b in zip(mapped.tolist(), z_i.tolist(), z_j.tolist(), strict=True):
-        num = sum((x - y) ** 2 for x, y in zip(m, b, strict=True))
-        den = sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) + 1e-3
-        want += num / den
+    for m, b, move in zip(mapped.tolist(), z_j.tolist(), moves, strict=True):
+        want += sum((x - y) ** 2 for x, y in zip(m, b, strict=True)) / (move + floor)
     got = continuous_equivariance_loss(mapped, z_j, z_i, pull="relative")
     assert got.item() == pytest.approx(0.5 * want / 5)
     with pytest.raises(ValueError, match="needs z_i"):

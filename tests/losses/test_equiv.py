@@ -201,10 +201,11 @@ def test_module_rejects_unknown_options():
         EquivarianceLoss(form="cosine")
 
 
-def brute_relative(mapped, z_i, z_j, pattern, margin, form, eps=1e-3):
+def brute_relative(mapped, z_i, z_j, pattern, margin, form, eps=1e-3, floor=0.1):
     total, n = 0.0, 0
+    moves = [dist(a, b) ** 2 for a, b in zip(z_i.tolist(), z_j.tolist(), strict=True)]
     for b, maps in enumerate(mapped.tolist()):
-        own = dist(z_i[b].tolist(), z_j[b].tolist()) ** 2 + eps
+        own = moves[b] + floor * sum(moves) / len(moves) + eps
         for g, m in enumerate(maps):
             t = term(dist(m, z_j[b].tolist()), g == int(pattern[b]), margin, form)
             total += t / own if g == int(pattern[b]) else t
@@ -222,7 +223,7 @@ def test_relative_pull_matches_brute_force(form):
 
 def test_relative_pull_charges_a_small_motion_predicted_worse_than_no_change():
     # the own map misses z_j by 0.2 while z_i is 0.1 from z_j: cheap in the absolute form,
-    # four times the "no change" cost in the relative one
+    # about four times the "no change" cost in the relative one (floor: 0.1 x 0.01 + 1e-3)
     z_i = torch.tensor([[0.0, 0.0]], dtype=torch.float64)
     z_j = torch.tensor([[0.1, 0.0]], dtype=torch.float64)
     mapped = torch.tensor([[[0.1, 0.2], [5.0, 5.0]]], dtype=torch.float64)
@@ -230,7 +231,7 @@ def test_relative_pull_charges_a_small_motion_predicted_worse_than_no_change():
     absolute = equivariance_loss(mapped, z_j, pattern, 1.0)
     relative = equivariance_loss(mapped, z_j, pattern, 1.0, z_i=z_i, pull="relative")
     assert absolute.item() == pytest.approx(0.5 * 0.04 / 2)
-    assert relative.item() == pytest.approx(0.5 * (0.04 / (0.01 + 1e-3)) / 2)
+    assert relative.item() == pytest.approx(0.5 * (0.04 / (0.01 + 0.001 + 1e-3)) / 2)
 
 
 def test_relative_pull_needs_z_i_and_a_known_pull():
