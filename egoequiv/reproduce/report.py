@@ -68,6 +68,18 @@ def clear(a: dict | None, b: dict | None) -> bool | None:
     return abs(a["mean"] - b["mean"]) > 2 * max(a["std"], b["std"])
 
 
+def _distinct(warnings: list[str]) -> list[str]:
+    """One line per kind of warning (the same text but for its numbers; pattern numbers
+    kept), with how many more splits gave it."""
+    import re
+
+    kinds: dict[str, list[str]] = {}
+    for w in warnings:
+        kinds.setdefault(re.sub(r"(?<!pattern )\d+(\.\d+)?", "#", w), []).append(w)
+    return [ws[0] if len(ws) == 1 else f"{ws[0]} (and {len(ws) - 1} similar)"
+            for ws in kinds.values()]
+
+
 def _cell(s: dict | None, digits: int = 3) -> str:
     return "–" if not s else f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
 
@@ -126,7 +138,7 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
              "splits; otherwise it is inside the noise. Equivariance errors are relative to "
              "\"no change\" (the identity map scores 1.0).", "",
              *conclusions(results, names), ""]
-    warned = {n: results[n]["warnings"] for n in names if results[n]["warnings"]}
+    warned = {n: _distinct(results[n]["warnings"]) for n in names if results[n]["warnings"]}
     if warned:
         lines += ["**Warnings** (the numbers they qualify are still shown):", ""]
         lines += [f"- {n}: {w}" for n, ws in warned.items() for w in ws]
@@ -157,11 +169,11 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
         lines.append(f"| {n} | {c['lr']:g} | {lam} | {c['iters']} | {scores} |")
     fixed = ", ".join(f"{k}={v}" for k, v in protocol.config.items())
     lines += ["", f"Fixed, not searched: {fixed}; iteration budget {protocol.budget}, "
-              f"validation loss every {protocol.monitor_every} iterations, patience "
-              f"{protocol.patience}; validation = {protocol.validation_fraction:.0%} of the "
-              "training instances (or sequences). Controls: `pixels` (the normalised frames) and "
-              "`random-init` (the untrained network), top-1 from a linear probe on the same "
-              "labelled frames.", "",
+              f"validation measured every {protocol.monitor_every} iterations, patience "
+              f"{protocol.patience} (0: no early stopping); validation = "
+              f"{protocol.validation_fraction:.0%} of the training instances (or sequences). "
+              "Controls: `pixels` (the normalised frames) and `random-init` (the untrained "
+              "network), top-1 from a linear probe on the same labelled frames.", "",
               "![top-1](figures/top1.png)", "",
               "![equivariance error per pattern](figures/equivariance_per_pattern.png)", "",
               "Definitions: docs/evaluation.md and docs/reproduce.md. Every run is under "
