@@ -96,7 +96,11 @@ def _solve(xtx, xty, ridge: float) -> np.ndarray:
     penalty[d, d] = 0.0
     identity = np.vstack([np.eye(d), np.zeros((1, d))])
     lam = ridge * np.trace(xtx[:d, :d]) / d
-    return np.linalg.lstsq(xtx + lam * penalty, xty + lam * identity, rcond=None)[0]
+    a, b = xtx + lam * penalty, xty + lam * identity
+    try:  # an LU solve is ~10x faster than lstsq on 1000-d pixels; lstsq if singular
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
 def _held_out(n: int, groups, rng) -> np.ndarray:
