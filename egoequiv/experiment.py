@@ -1,5 +1,6 @@
 """One experiment run, as the demo and ``reproduce`` make them: train (or resume, or reuse a
-finished run with the same settings), then measure the trained model with the suite.
+finished run with the same settings); training measures the model with the suite's chosen
+metrics, once.
 
 Every run lives in its own folder: checkpoint.pt, metrics.json (training's measurements
 merged with the suite's), eval/ (the suite's plots).
@@ -11,11 +12,8 @@ import json
 from pathlib import Path
 
 from egoequiv.config import Config, to_dict
-from egoequiv.evaluate.model import evaluate_model
-from egoequiv.train.checkpoint import load_run
 from egoequiv.train.trainer import TrainingDiverged, prepare, train
 from egoequiv.utils.atomic import atomic_write_json
-from egoequiv.utils.device import resolve_device
 
 
 def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, quiet: bool,
@@ -29,22 +27,14 @@ def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, qui
         if done.get("evaluated") and done.get("config") == to_dict(cfg):
             return {**done, "reused": True}
     frames, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled_dataset)
-    try:
+    try:  # training measures the model once, with these metrics
         result = train(cfg, dataset, run_dir, resume=True, quiet=quiet,
-                       prepared=(frames, task), labelled_dataset=labelled_dataset)
+                       prepared=(frames, task), labelled_dataset=labelled_dataset,
+                       metrics=metrics, plots_dir=Path(run_dir) / "eval" if plots else None)
     except TrainingDiverged as e:  # a result too (an lr too high): recorded, not retried
         result = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
                   "label_split": cfg.label_split, "diverged": str(e), "top1": None,
-                  "warnings": [str(e)], "config": to_dict(cfg), "evaluated": True}
-        atomic_write_json(path, result)
-        return {**result, "reused": False}
-    device = resolve_device(cfg.device)
-    run = load_run(Path(run_dir) / "checkpoint.pt", device)
-    suite = evaluate_model(run.method, task, run.normalizer, device,
-                           metrics=list(metrics) if metrics else None,
-                           out_dir=Path(run_dir) / "eval" if plots else None, seed=cfg.seed)
-    result.update({k: v for k, v in suite.items() if v is not None or k not in result})
-    result["warnings"] = list(dict.fromkeys(result.get("warnings") or []))
+                  "warnings": [str(e)], "config": to_dict(cfg)}
     result["evaluated"] = True
     atomic_write_json(path, result)
     return {**result, "reused": False}

@@ -6,6 +6,8 @@ turns the model into what the suite takes (features, head logits, learned maps, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
@@ -13,7 +15,9 @@ from egoequiv.data.tensors import Normalizer
 from egoequiv.evaluate.features import extract_features
 from egoequiv.evaluate.suite import run_suite
 from egoequiv.methods import Method
-from egoequiv.train.task import Task
+
+if TYPE_CHECKING:  # a type only: evaluation does not depend on the train package at run time
+    from egoequiv.train.task import Task
 
 
 def evaluate_model(method: Method, task: Task, normalizer: Normalizer, device="cpu",

@@ -104,12 +104,15 @@ def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: 
 
 def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
           quiet: bool = False, callback=None, labelled_dataset: str | None = None,
-          prepared: tuple[Frames, Task] | None = None) -> dict:
+          prepared: tuple[Frames, Task] | None = None, metrics=TRAIN_METRICS,
+          plots_dir: str | Path | None = None) -> dict:
     """Train ``cfg.method`` on ``dataset``; writes checkpoint.pt and metrics.json in out_dir.
 
     ``labelled_dataset``: take the labelled images from this source (KITTI -> SUN style).
     ``prepared``: the (frames, task) of ``prepare`` for these settings, if the caller has them.
     ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
+    ``metrics``: the suite's measurements of the trained model (default ``TRAIN_METRICS``;
+    None: all), with their plots in ``plots_dir`` when given.
     """
     out_dir = Path(out_dir)
     rank, world = distributed_world()
@@ -217,7 +220,7 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         "label_split": cfg.label_split, "iterations": done,
         "stopped_early": stopped, "best_val_iteration": best_iteration,
         "measured_iteration": best_iteration if best_model is not None else done,
-        **_measure(method, task, normalizer, device, cfg.seed),
+        **_measure(method, task, normalizer, device, cfg.seed, metrics, plots_dir),
         "motion_patterns": summary["patterns"],
         "train_seconds": round(train_seconds, 2),
         "total_seconds": round(time.perf_counter() - start_time, 2),
@@ -236,19 +239,25 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     return metrics
 
 
-def _measure(method, task: Task, normalizer: Normalizer, device, seed: int) -> dict:
-    """TRAIN_METRICS through the evaluation suite (the path ``egoequiv eval`` takes)."""
+#: keys every run's metrics.json has, measured or None
+ALWAYS = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_error",
+          "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
+          "learned_map_error_per_pattern", "warnings", "skipped")
+
+
+def _measure(method, task: Task, normalizer: Normalizer, device, seed: int, metrics,
+             plots_dir) -> dict:
+    """The suite's ``metrics`` on the trained model (the path ``egoequiv eval`` takes)."""
     try:
-        suite = evaluate_model(method, task, normalizer, device, metrics=list(TRAIN_METRICS),
-                               seed=seed)
+        suite = evaluate_model(method, task, normalizer, device,
+                               metrics=None if metrics is None else list(metrics), seed=seed,
+                               out_dir=plots_dir)
     except ValueError as e:  # non-finite features after training
         raise EgoequivError(f"measuring the trained model: {e}") from None
     test = task.test_pairs
-    keep = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_error",
-            "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
-            "learned_map_error_per_pattern", "warnings", "skipped")
     spec = task.table.motor_spec
-    return {**{k: suite[k] for k in keep}, "feature_dim": int(method.feature_dim),
+    measured = {k: v for k, v in suite.items() if v is not None or k in ALWAYS}
+    return {**measured, "feature_dim": int(method.feature_dim),
             "num_classes": task.num_classes,
             "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
             "num_test_pairs": int((test.pattern >= 0).sum())}
@@ -265,11 +274,10 @@ def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> floa
     optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 nesterov=True)
     sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed)
-    index = np.unique(np.concatenate([task.labelled, task.pairs.i, task.pairs.j])[:4096])
     images = torch.from_numpy(np.array(frames.images)).to(device)
     labels = torch.from_numpy(task.table.labels).to(device) \
         if task.table.labels is not None else None
-    normalizer = Normalizer.fit(frames.images, index)
+    normalizer = Normalizer.fit(frames.images, task.train)
     start = 0.0
     for it in range(steps + 3):
         if it == 3:
