@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="labelled images from this source (kitti-sun: sun397:DIR or "
                         "imagefolder:DIR)")
     p.add_argument("--quick", action="store_true",
-                   help="small grids and budgets (norb: about 26 minutes on 2 CPU cores)")
+                   help="small grids and budgets (norb: about 21 minutes on 2 CPU cores)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--seed", type=int, default=0, help="seed of split 0 (split k: seed + k)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
