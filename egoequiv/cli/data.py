@@ -38,12 +38,26 @@ def register(subparsers) -> None:
 
 def cmd_info(args) -> int:
     from egoequiv.data.registry import open_source
+    from egoequiv.data.rosbag import TopicChoiceError
     from egoequiv.train.task import describe_patterns
 
     source = open_source(args.spec)
-    table = _table(source)
+    topics = source.topics() if hasattr(source, "topics") else None
+    try:
+        table = _table(source)
+    except TopicChoiceError as e:  # a bag without image=/odom=: list what it has
+        if args.json:
+            print(json.dumps({"source": source.describe(), "topics": topics,
+                              "error": str(e)}, indent=2))
+        else:
+            for t in topics:
+                print(f"{t['topic']:<32}  {t['type']:<36}  {t['count']} messages")
+            print(e.message.split("; the bag has")[0])
+        return 0
     info = {"source": source.describe(), **table.info(),
             "motion_patterns": describe_patterns(table)}
+    if topics is not None:
+        info["topics"] = topics
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -61,6 +75,9 @@ def cmd_info(args) -> int:
                      f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))
     pats = info["motion_patterns"]
     rows.append(("pairs", pats["num_pairs"]))
+    for m in pats.get("motion", []):
+        rows.append((f"motion {m['name']}", f"{_num(m['min'])} .. {_num(m['max'])} "
+                                            f"(median {_num(m['median'])}) {m['unit']}"))
     for p in pats["patterns"]:
         ratio = "-" if p["purity_ratio"] is None else f"{p['purity_ratio']:.2f}"
         rows.append((f"pattern {p['pattern']}",
@@ -96,12 +113,12 @@ def cmd_convert(args) -> int:
     (out / "images").mkdir(parents=True, exist_ok=True)
     names = []
     bar = progress(total=len(table), desc=f"convert {source.name}", unit="img")
-    for i, ref in enumerate(table.refs):
-        arr = source.load_image(ref)
-        name = f"images/{i:07d}.png"
-        Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(out / name)
-        names.append(name)
-        bar.update(1)
+    for rows in source.chunks(table.refs):  # a clip or a bag range is read once
+        for i, arr in zip(rows, source.load_chunk([table.refs[i] for i in rows])):
+            name = f"images/{i:07d}.png"
+            Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(out / name)
+            names.append(name)
+        bar.update(len(rows))
     bar.close()
     path = write_frames_csv(out, table, names)
     print(f"wrote {len(table)} frames: {path} (use --dataset frames-csv:{path})")

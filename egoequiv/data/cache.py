@@ -62,9 +62,9 @@ def _init_worker(source: Source) -> None:
     _WORKER_SOURCE = source
 
 
-def _decode(job: tuple[str, int, int]) -> np.ndarray:
-    ref, size, channels = job
-    return resize_frame(_WORKER_SOURCE.load_image(ref), size, channels)
+def _decode(job: tuple[list[str], int, int]) -> list[np.ndarray]:
+    refs, size, channels = job
+    return [resize_frame(img, size, channels) for img in _WORKER_SOURCE.load_chunk(refs)]
 
 
 def _marker(path: Path) -> Path:
@@ -111,21 +111,23 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
                                     shape=(len(table), size, size, channels))
-    jobs = [(ref, size, channels) for ref in table.refs]
+    chunks = source.chunks(table.refs)  # each decoded once, by one worker
+    jobs = [([table.refs[i] for i in rows], size, channels) for rows in chunks]
     workers = workers or os.cpu_count() or 1
-    bar = progress(total=len(jobs), desc=f"decode {source.name}", unit="img", disable=quiet)
+    bar = progress(total=len(table), desc=f"decode {source.name}", unit="img", disable=quiet)
     try:
-        if workers > 1 and len(jobs) > 64:
+        if workers > 1 and len(table) > 64 and len(jobs) > 1:
             ctx = mp.get_context("fork")
-            with ctx.Pool(workers, initializer=_init_worker, initargs=(source,)) as pool:
-                for i, arr in enumerate(pool.imap(_decode, jobs, chunksize=16)):
-                    out[i] = arr
-                    bar.update(1)
+            with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker,
+                          initargs=(source,)) as pool:
+                for rows, arrays in zip(chunks, pool.imap(_decode, jobs)):
+                    out[rows] = np.stack(arrays)
+                    bar.update(len(rows))
         else:
             _init_worker(source)
-            for i, job in enumerate(jobs):
-                out[i] = _decode(job)
-                bar.update(1)
+            for rows, job in zip(chunks, jobs):
+                out[rows] = np.stack(_decode(job))
+                bar.update(len(rows))
         out.flush()
         del out
         os.replace(tmp, path)

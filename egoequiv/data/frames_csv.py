@@ -6,13 +6,20 @@ A CSV (``frames.csv``) with columns:
 - ``sequence``: video or object id, ``time``: orders frames within a sequence (seconds
   for video),
 - optional ``label`` (class name), ``split`` (train/test), ``meta_<name>`` (kept as metadata),
-- one or more ``motor_<name>`` columns: positions (pose, heading, odometer, viewpoint), so a
+- one or more ``motor_<name>`` columns: positions (heading, odometer, viewpoint), so a
   motion is y_j - y_i. A name ending in ``_deg`` is an angle in degrees (differences wrap at
-  360), ``_rad`` an angle in radians.
+  360), ``_rad`` an angle in radians;
+- or, instead, a pose (``data/pose.py``): ``pose_x``, ``pose_y``, ``pose_z`` (metres) and
+  ``pose_qx``, ``pose_qy``, ``pose_qz``, ``pose_qw`` (a unit quaternion) or
+  ``pose_roll_deg``, ``pose_pitch_deg``, ``pose_yaw_deg`` (or ``_rad``; R = Rz Ry Rx about the
+  world axes). A motion is then the relative transform in the first frame's own frame; options
+  ``axes=camera`` (default; or ``body``) and ``dofs=planar`` (default; ``6dof``, or names such
+  as ``forward+yaw``) say how the pose's axes point and which degrees of freedom form it.
 
 An optional sidecar JSON with the CSV's stem (``frames.json``) may set ``layout`` ("video" or
 "views"), ``window`` (neighbour window, time units), ``steps`` ({motor name: max step} for
-views) and ``classes`` (class order). Spec options ``layout=``, ``window=`` override it.
+views), ``classes`` (class order), ``axes`` and ``dofs``. Spec options ``layout=``,
+``window=``, ``axes=``, ``dofs=`` override it.
 Defaults: layout video, window 1.0 (the paper's KITTI pairs are at most 1 s apart).
 
 Checked, each with one line naming the file and line: the text must be UTF-8 (a BOM is
@@ -26,13 +33,14 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 
+from egoequiv.data.columns import motor_unit, parse_number
 from egoequiv.data.motor import MotorSpec
-from egoequiv.data.source import Source
+from egoequiv.data.pose import PoseMotion, pose_columns, pose_motion, readings_from_columns
+from egoequiv.data.source import Source, chunk_refs
 from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
@@ -43,7 +51,8 @@ OPTIONAL = ("label", "split")
 
 class FramesCsvSource(Source):
     name = "frames-csv"
-    options = {"layout": str, "window": float, "allow_outside": bool}
+    options = {"layout": str, "window": float, "allow_outside": bool, "axes": str,
+               "dofs": str}
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
@@ -56,33 +65,22 @@ class FramesCsvSource(Source):
         return read_frames_csv(self.path, **self.opts)
 
     def load_image(self, ref: str) -> np.ndarray:
-        if "#" in ref:
-            from egoequiv.data.video import read_video_frame
+        return self.load_chunk([ref])[0]
 
-            path, _, index = ref.rpartition("#")
-            return read_video_frame(path, int(index))
-        return super().load_image(ref)
+    def load_chunk(self, refs: list[str]) -> list[np.ndarray]:
+        from egoequiv.data.video import load_video_refs
+
+        frames = load_video_refs(refs)  # frames of one clip: decoded once
+        return frames if frames is not None else [super(FramesCsvSource, self).load_image(r)
+                                                  for r in refs]
 
     @property
     def default_channels(self) -> int:
         """3 if any of up to 16 frames spread over the set is in colour, else 1."""
-        from egoequiv.data.video import close_video
-
         refs = self.table().refs
         probe = sorted({refs[k] for k in np.linspace(0, len(refs) - 1, 16).astype(int)})
-        try:
-            return 3 if any(self.load_image(r).shape[2] == 3 for r in probe) else 1
-        finally:
-            close_video()  # no open clip may be inherited by the forked decode workers
-
-
-def _motor_unit(column: str) -> tuple[str, str, float | None]:
-    name = column[len("motor_"):]
-    if name.endswith("_deg"):
-        return name, "deg", 360.0
-    if name.endswith("_rad"):
-        return name, "rad", 2 * math.pi
-    return name, "", None
+        return 3 if any(img.shape[2] == 3 for chunk in chunk_refs(probe)
+                        for img in self.load_chunk([probe[k] for k in chunk])) else 1
 
 
 def _sidecar(side: Path) -> dict:
@@ -95,7 +93,8 @@ def _sidecar(side: Path) -> dict:
     if not isinstance(extra, dict):
         raise DataError(side, f"expected a JSON object with layout/window/steps/classes, "
                               f"got a {type(extra).__name__}")
-    kinds = {"layout": str, "window": (int, float), "steps": dict, "classes": list}
+    kinds = {"layout": str, "window": (int, float), "steps": dict, "classes": list,
+             "axes": str, "dofs": str}
     for key, kind in kinds.items():
         if key in extra and not isinstance(extra[key], kind):
             raise DataError(side, f"field {key!r} has the wrong type "
@@ -105,20 +104,33 @@ def _sidecar(side: Path) -> dict:
 
 def _check_header(path: Path, header: list[str]) -> None:
     known = (*REQUIRED, *OPTIONAL)
-    unknown = [c for c in header if c not in known and not c.startswith(("motor_", "meta_"))]
+    prefixes = ("motor_", "meta_", "pose_")
+    unknown = [c for c in header if c not in known and not c.startswith(prefixes)]
     if unknown:
         hints = [f"{c!r} (did you mean {c.lower()!r}?)" if c.lower() in known
-                 or c.lower().startswith(("motor_", "meta_")) else repr(c) for c in unknown]
+                 or c.lower().startswith(prefixes) else repr(c) for c in unknown]
         raise DataError(path, f"unknown column(s) {', '.join(hints)}; expected image, "
-                              "sequence, time, label, split, motor_<name>, meta_<name>", 1)
+                              "sequence, time, label, split, motor_<name> or pose_<x|y|z|"
+                              "qx|...>, meta_<name>", 1)
     twice = sorted({c for c in header if header.count(c) > 1})
     if twice:
         raise DataError(path, f"column(s) {', '.join(twice)} appear more than once", 1)
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise DataError(path, f"missing column(s) {', '.join(missing)}", 1)
-    if not any(c.startswith("motor_") for c in header):
-        raise DataError(path, "no motor column (expected motor_<name>, e.g. motor_yaw_deg)", 1)
+    has_motor = any(c.startswith("motor_") for c in header)
+    has_pose = any(c.startswith("pose_") for c in header)
+    if has_motor and has_pose:
+        raise DataError(path, "both motor_ and pose_ columns: give a motor reading or a pose, "
+                              "not both", 1)
+    if not (has_motor or has_pose):
+        raise DataError(path, "no motor column (expected motor_<name>, e.g. motor_yaw_deg, "
+                              "or pose_x, pose_y, pose_z + pose_qx..pose_qw)", 1)
+    if has_pose:
+        try:
+            pose_columns(header)
+        except ValueError as e:
+            raise DataError(path, str(e), 1) from None
 
 
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -148,14 +160,17 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def read_frames_csv(path: Path, layout: str | None = None, window: float | None = None,
-                    allow_outside: bool = False) -> FrameTable:
+                    allow_outside: bool = False, axes: str | None = None,
+                    dofs: str | None = None) -> FrameTable:
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "frames-csv: expected a CSV file")
     side = path.with_suffix(".json")
     extra = _sidecar(side)
     header, rows = _read_rows(path)
-    motor_cols = [c for c in header if c.startswith("motor_")]
+    is_pose = any(c.startswith("pose_") for c in header)
+    motor_cols = pose_columns(header) if is_pose else [c for c in header
+                                                       if c.startswith("motor_")]
     col = {c: header.index(c) for c in header}
     meta_cols = [c for c in header if c.startswith("meta_")]
     if not rows:
@@ -182,8 +197,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         seen[ref] = line
         refs.append(ref)
         seqs.append(row[col["sequence"]].strip())
-        times.append(_number(row[col["time"]], path, line, "time"))
-        motors.append([_number(row[col[c]], path, line, c) for c in motor_cols])
+        times.append(parse_number(row[col["time"]], path, line, "time"))
+        motors.append([parse_number(row[col[c]], path, line, c) for c in motor_cols])
         labels.append(row[col["label"]].strip() if "label" in col else "")
         splits.append(row[col["split"]].strip().lower() if "split" in col else "")
         for c in meta_cols:
@@ -199,10 +214,25 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
     unknown = sorted({lb for lb in labels if lb and lb not in class_index})
     if unknown:
         raise DataError(side, f"labels {unknown[:3]} are not in 'classes'")
-    names, units, periods = zip(*(_motor_unit(c) for c in motor_cols), strict=True)
+    motor = np.array(motors, dtype=np.float64)
+    if is_pose:
+        spec = _pose_spec(side, axes or extra.get("axes", "camera"),
+                          dofs or extra.get("dofs", "planar"))
+        try:
+            motor = readings_from_columns(motor_cols, motor)
+        except ValueError as e:  # "row K: ..." -> the file's line
+            row, _, why = str(e).partition(": ")
+            raise DataError(path, why, rows[int(row.split()[1])][0]) from None
+        names = spec.names
+    else:
+        names, units, periods = zip(*(motor_unit(c) for c in motor_cols), strict=True)
+        spec = MotorSpec(tuple(names), tuple(units), tuple(periods))
     layout = layout or extra.get("layout", "video")
     if layout == "views":
         steps = extra.get("steps") or {}
+        if is_pose:
+            raise DataError(path, "layout 'views' needs motor_ columns (a pose's motion is "
+                                  "relative, not a grid position)")
         try:
             rule = NeighbourRule("views", steps=tuple(float(steps[n]) for n in names))
         except KeyError as e:
@@ -217,8 +247,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
     has_labels = any(labels)
     return FrameTable(
         refs=refs,
-        motor=np.array(motors, dtype=np.float64),
-        motor_spec=MotorSpec(tuple(names), tuple(units), tuple(periods)),
+        motor=motor,
+        motor_spec=spec,
         sequence=np.array([seq_index[s] for s in seqs]),
         sequence_names=seq_names,
         time=np.array(times),
@@ -230,6 +260,13 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
     )
 
 
+def _pose_spec(side: Path, axes: str, dofs: str) -> PoseMotion:
+    try:
+        return pose_motion(dofs, axes=axes)
+    except ValueError as e:
+        raise DataError(side, str(e)) from None
+
+
 def _check_time_order(path: Path, rows, seqs: list[str], times: list[float]) -> None:
     """Video layout: within each sequence, time must increase down the file."""
     last: dict[str, tuple[float, int]] = {}
@@ -239,17 +276,6 @@ def _check_time_order(path: Path, rows, seqs: list[str], times: list[float]) -> 
                                   f"{last[seq][1]} has {last[seq][0]:g}); sort the rows by "
                                   "time", line)
         last[seq] = (t, line)
-
-
-def _number(text: str, path: Path, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(path, f"column {column}: expected a number, got {text!r}", line) from None
-    if not math.isfinite(value):
-        raise DataError(path, f"column {column}: value is {text!r}, expected a finite number",
-                        line)
-    return value
 
 
 def _maybe_numeric(values: list[str]) -> np.ndarray:
@@ -265,8 +291,9 @@ def write_frames_csv(out_dir: str | Path, table: FrameTable, images: list[str],
     ``out_dir`` (already written by the caller). Returns the CSV's path."""
     out_dir = Path(out_dir)
     spec = table.motor_spec
-    motor_cols = []
-    for n, u, p in zip(spec.names, spec.units, spec.periods, strict=True):
+    pose = isinstance(spec, PoseMotion)
+    motor_cols = [f"pose_{c}" for c in spec.reading_names] if pose else []
+    for n, u, p in [] if pose else zip(spec.names, spec.units, spec.periods, strict=True):
         suffix = "" if (n.endswith("_deg") or n.endswith("_rad")) else \
             ("_deg" if u == "deg" and p else "_rad" if u == "rad" and p else "")
         motor_cols.append(f"motor_{n}{suffix}")
@@ -290,6 +317,8 @@ def write_frames_csv(out_dir: str | Path, table: FrameTable, images: list[str],
     atomic_write_text(csv_path, "\n".join(lines) + "\n")
     rule = table.neighbours
     side = {"layout": rule.layout}
+    if pose:
+        side.update(axes=spec.axes, dofs="+".join(spec.names))
     if rule.layout == "video":
         side["window"] = rule.window
     else:

@@ -6,13 +6,18 @@
 Poses: one 3x4 row-major camera-to-world matrix per line (12 numbers), frame k on line k+1;
 camera frame x right, y down, z forward; world = the first camera.
 
-Options: ``camera=`` (default: the first of image_0, image_l, image_2 present), ``window=1.0``.
-Motor reading per frame: heading = rotation about the camera's y axis, in degrees, counter-
+Options: ``camera=`` (default: the first of image_0, image_l, image_2 present), ``window=1.0``,
+``motor=pose`` (default) or ``heading``, ``dofs=planar`` (with ``motor=pose``).
+
+``motor=pose``: the reading is the camera pose (``data/pose.py``) and a pair's motion is the
+relative transform in the first camera's frame; ``dofs`` picks its degrees of freedom, by
+default forward, lateral, yaw (the 3 values Agrawal et al. bin; ``6dof`` for all six).
+``motor=heading``: heading = rotation about the camera's y axis, in degrees, counter-
 clockwise (left turn) positive seen from above, like the KITTI raw OXTS yaw; cyclic; and
-odometer = cumulative path length of the camera centre (metres). A pair's motion is
-(yaw change, distance travelled); the exact relative pose in the first camera's frame (forward
-distance z, rightward x, yaw change) is ``relative_motion(pose_i, pose_j)`` or
-``source.relative_motion(i, j)`` for table rows i, j. Time: ``times.txt`` (seconds) when present,
+odometer = cumulative path length of the camera centre (metres); a pair's motion is
+(yaw change, distance travelled), a difference of absolute readings.
+``relative_motion(pose_i, pose_j)`` gives (yaw change, forward, rightward) from two 3x4
+poses. Time: ``times.txt`` (seconds) when present,
 else frame index / 10 Hz. Unlabelled. Frames without an image or a pose are skipped with one
 warning. Errors (file:line): a pose line without 12 numbers, NaN, times going backwards.
 """
@@ -26,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
+from egoequiv.data.pose import pose_motion, poses_from_matrices
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
@@ -36,12 +42,22 @@ RATE_HZ = 10.0
 
 class KittiOdometrySource(Source):
     name = "kitti-odometry"
-    options = {"camera": str, "window": float}
+    options = {"camera": str, "window": float, "motor": str, "dofs": str}
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
         colour = self.opts.get("camera") in ("image_2", "image_3")
         self.default_channels = 3 if colour else 1  # image_0 / image_l are grey
+        self.motor = self.opts.get("motor", "pose")
+        if self.motor not in ("pose", "heading"):
+            raise DataError(self.path, f"motor={self.motor!r}: expected pose or heading")
+        try:
+            self.spec = pose_motion(self.opts.get("dofs", "planar"), axes="camera") \
+                if self.motor == "pose" else HEADING_ODOMETER
+        except ValueError as e:
+            raise DataError(self.path, str(e)) from None
+        if "dofs" in self.opts and self.motor != "pose":
+            raise DataError(self.path, "dofs= applies to motor=pose only")
 
     def _build_table(self) -> FrameTable:
         refs, motor, seq, times, frames, poses, notes = [], [], [], [], [], [], []
@@ -78,8 +94,9 @@ class KittiOdometrySource(Source):
         centres = self._poses[:, :, 3]
         return FrameTable(
             refs=refs,
-            motor=np.array(motor, dtype=np.float64),
-            motor_spec=HEADING_ODOMETER,
+            motor=poses_from_matrices(self._poses) if self.motor == "pose"
+            else np.array(motor, dtype=np.float64),
+            motor_spec=self.spec,
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),

@@ -5,8 +5,13 @@ date folders). A drive: ``image_0{0..3}/data/%010d.png`` + ``image_0N/timestamps
 ``oxts/data/%010d.txt`` (one line of 30 numbers: lat lon alt roll pitch yaw vn ve vf ...; see
 ``oxts/dataformat.txt``) + ``oxts/timestamps.txt`` (``YYYY-MM-DD HH:MM:SS.nnnnnnnnn``). 10 Hz.
 
-Options: ``camera=image_02`` (left colour, default; ``image_00`` grey left), ``window=1.0``.
-Motor reading per frame: heading = OXTS yaw in degrees (0 = east, counter-clockwise positive,
+Options: ``camera=image_02`` (left colour, default; ``image_00`` grey left), ``window=1.0``,
+``motor=heading`` (default) or ``pose``, ``dofs=planar`` (with ``motor=pose``).
+``motor=pose``: the reading is the OXTS unit's pose (``data/pose.py``, body axes: x forward,
+y left, z up), from lat/lon by KITTI's Mercator projection (``oxts_poses``) and R = Rz(yaw)
+Ry(pitch) Rx(roll); a pair's motion is the relative transform in the first frame (forward,
+lateral, yaw by default; ``dofs=6dof`` for all six).
+``motor=heading``: heading = OXTS yaw in degrees (0 = east, counter-clockwise positive,
 cyclic) and odometer = forward speed ``vf`` integrated (trapezoid) over the OXTS timestamps, in
 metres; a pair's motion is (heading change, distance travelled). Time: the camera timestamps in
 seconds from the drive's first frame. Label: the drive's category (City, Residential, Road,
@@ -30,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
+from egoequiv.data.pose import pose_motion, poses_from_euler
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
@@ -39,18 +45,29 @@ CAMERAS = ("image_00", "image_01", "image_02", "image_03")
 OXTS_FIELDS = ("lat lon alt roll pitch yaw vn ve vf vl vu ax ay az af al au wx wy wz wf wl wu "
                "pos_accuracy vel_accuracy navstat numsats posmode velmode orimode").split()
 YAW, VF = OXTS_FIELDS.index("yaw"), OXTS_FIELDS.index("vf")
+EARTH_RADIUS = 6378137.0  # metres, as KITTI's devkit (convertOxtsToPose)
 #: a plausibility bound on the forward speed (m/s, ours): OXTS records beyond it are corrupt
 MAX_SPEED = 100.0
 
 
 class KittiRawSource(Source):
     name = "kitti-raw"
-    options = {"camera": str, "window": float}
+    options = {"camera": str, "window": float, "motor": str, "dofs": str}
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
         grey = self.opts.get("camera", "image_02") in ("image_00", "image_01")
         self.default_channels = 1 if grey else 3
+        self.motor = self.opts.get("motor", "heading")
+        if self.motor not in ("pose", "heading"):
+            raise DataError(self.path, f"motor={self.motor!r}: expected heading or pose")
+        if "dofs" in self.opts and self.motor != "pose":
+            raise DataError(self.path, "dofs= applies to motor=pose only")
+        try:
+            self.spec = pose_motion(self.opts.get("dofs", "planar"), axes="body") \
+                if self.motor == "pose" else HEADING_ODOMETER
+        except ValueError as e:
+            raise DataError(self.path, str(e)) from None
 
     def _build_table(self) -> FrameTable:
         camera = self.opts.get("camera", "image_02")
@@ -63,6 +80,7 @@ class KittiRawSource(Source):
         for drive in find_drives(self.path):
             oxts_t, records, present = read_oxts(drive)
             odo = odometer(oxts_t, records[:, VF], present)
+            poses = oxts_poses(records) if self.motor == "pose" else None
             cam_ts = drive / camera / "timestamps.txt"
             cam_t = read_timestamps(cam_ts) if cam_ts.exists() else oxts_t
             drive_name = drive.name[:-5] if drive.name.endswith("_sync") else drive.name
@@ -82,7 +100,8 @@ class KittiRawSource(Source):
                     no_oxts += 1
                     continue
                 refs.append(str(image))
-                motor.append((math.degrees(records[k, YAW]), odo[k]))
+                motor.append(poses[k] if poses is not None
+                             else (math.degrees(records[k, YAW]), odo[k]))
                 seq.append(len(seq_names) - 1)
                 times.append(cam_t[k] - t0)
                 labels.append(label)
@@ -99,7 +118,7 @@ class KittiRawSource(Source):
         return FrameTable(
             refs=refs,
             motor=np.array(motor, dtype=np.float64),
-            motor_spec=HEADING_ODOMETER,
+            motor_spec=self.spec,
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
@@ -193,6 +212,21 @@ def parse_oxts(path: Path) -> np.ndarray:
     if abs(values[YAW]) > 2 * np.pi + 1e-6:
         raise DataError(path, f"field yaw is {fields[YAW]}; expected radians in [-2pi, 2pi]", 1)
     return values
+
+
+def oxts_poses(records: np.ndarray) -> np.ndarray:
+    """(K, 7) pose readings of OXTS records (K, 30), as KITTI's devkit ``convertOxtsToPose``:
+    Mercator x, y scaled by the first record's latitude, z = altitude; rows of missing
+    records (NaN) stay NaN."""
+    lat, lon, alt = records[:, 0], records[:, 1], records[:, 2]
+    first = lat[np.isfinite(lat)][0] if np.isfinite(lat).any() else 0.0
+    scale = math.cos(math.radians(first))
+    x = scale * np.radians(lon) * EARTH_RADIUS
+    y = scale * EARTH_RADIUS * np.log(np.tan(np.radians(90.0 + lat) / 2.0))
+    out = np.full((len(records), 7), np.nan)
+    ok = np.isfinite(records[:, :6]).all(axis=1)
+    out[ok] = poses_from_euler(np.stack([x, y, alt], axis=1)[ok], records[ok, 3:6])
+    return out
 
 
 def odometer(times: np.ndarray, speed: np.ndarray, present: np.ndarray) -> np.ndarray:

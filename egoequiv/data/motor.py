@@ -25,7 +25,17 @@ class MotorSpec:
 
     @property
     def dim(self) -> int:
+        """The number of motion dimensions (what a pair's motion has)."""
         return len(self.names)
+
+    @property
+    def reading_names(self) -> tuple[str, ...]:
+        """The columns of a frame's reading (the motion's names, except for poses)."""
+        return self.names
+
+    def blank(self, n: int) -> np.ndarray:
+        """``n`` neutral readings (for frames that have none, such as still images)."""
+        return np.zeros((n, len(self.reading_names)))
 
     def difference(self, y_from: np.ndarray, y_to: np.ndarray) -> np.ndarray:
         """Motion y_to - y_from, each angle wrapped into [-period/2, period/2)."""

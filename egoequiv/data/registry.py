@@ -9,10 +9,12 @@ from egoequiv.data.kitti_odometry import KittiOdometrySource
 from egoequiv.data.kitti_raw import KittiRawSource
 from egoequiv.data.rendered_drive import RenderedDriveSource
 from egoequiv.data.rendered_objects import RenderedObjectsSource
+from egoequiv.data.rosbag import RosbagSource
 from egoequiv.data.smallnorb import SmallNorbSource
 from egoequiv.data.source import Source
 from egoequiv.data.spec import convert_options, parse_spec
 from egoequiv.data.sun397 import Sun397Source
+from egoequiv.data.video_clips import VideoSource
 from egoequiv.errors import EgoequivError
 
 SOURCES: dict[str, type[Source]] = {
@@ -25,6 +27,8 @@ SOURCES: dict[str, type[Source]] = {
     "kitti-odometry": KittiOdometrySource,
     "sun397": Sun397Source,
     "imagefolder": ImageFolderSource,
+    "video": VideoSource,
+    "rosbag": RosbagSource,
 }
 
 

@@ -52,6 +52,16 @@ class Source:
         """Decode frame ``ref`` to a uint8 array (H, W, C) at full size."""
         return read_image_file(ref)
 
+    def chunks(self, refs: list[str]) -> list[np.ndarray]:
+        """How the cache splits the frames into decode jobs (row indices, in order): each
+        job is decoded by one worker with ``load_chunk``. Default: runs of frames of one
+        video clip (``clip.mp4#N``), so a clip is decoded once, else groups of 16."""
+        return chunk_refs(refs)
+
+    def load_chunk(self, refs: list[str]) -> list[np.ndarray]:
+        """Decode the frames of one job (see ``chunks``)."""
+        return [self.load_image(r) for r in refs]
+
     def fingerprint(self) -> str:
         """Changes whenever the decoded frames could change (drives cache reuse)."""
         h = hashlib.sha1(f"{self.name}|{sorted(self.opts.items())}".encode())
@@ -68,18 +78,33 @@ class Source:
         return f"{self.name}:{self.path}" if self.path else self.name
 
 
+def chunk_refs(refs: list[str], size: int = 16) -> list[np.ndarray]:
+    """Consecutive rows whose refs name frames of one clip (``X#N``) form one chunk; other
+    rows form chunks of ``size``."""
+    keys = [r.rpartition("#")[0] or None for r in refs]
+    out, start = [], 0
+    for k in range(1, len(refs) + 1):
+        if k == len(refs) or keys[k] != keys[start] or \
+                (keys[start] is None and k - start >= size):
+            out.append(np.arange(start, k))
+            start = k
+    return out
+
+
 #: the largest image we decode (width x height), checked from the header before decoding:
 #: a few hundred bytes of PNG can claim 12000 x 12000 pixels and cost gigabytes (ours)
 MAX_PIXELS = 64_000_000
 
 
-def read_image_file(path: str) -> np.ndarray:
-    """Decode an image file to uint8 (H, W, C); a clear error for a corrupt file.
+def read_image_file(path, name: str | None = None) -> np.ndarray:
+    """Decode an image file (a path, or a file object named ``name`` in errors) to uint8
+    (H, W, C); a clear error for a corrupt file.
 
     Grey and colour stay as they are (palette and alpha images become RGB). 16-bit and
     32-bit grey images are scaled to 8 bits (``>> 8``), not clipped; float images are scaled
     by their maximum (or taken as 0..1 when it is at most 1)."""
-    if os.path.exists(path) and not os.path.isfile(path):
+    label = path if name is None else name
+    if name is None and os.path.exists(path) and not os.path.isfile(path):
         raise DataError(path, "not a regular file (expected an image file)")
     try:
         with warnings.catch_warnings():  # PIL's bomb warning: our own limit below decides
@@ -88,18 +113,18 @@ def read_image_file(path: str) -> np.ndarray:
         with im:
             width, height = im.size
             if width * height > MAX_PIXELS:
-                raise DataError(path, f"image claims {width} x {height} pixels, more than "
+                raise DataError(label, f"image claims {width} x {height} pixels, more than "
                                       f"the limit of {MAX_PIXELS:,}")
             arr = _to_uint8(im)
     except FileNotFoundError:
-        raise DataError(path, "image file is missing") from None
+        raise DataError(label, "image file is missing") from None
     except DataError:
         raise
     except Image.DecompressionBombError:  # PIL refuses before we see the size
-        raise DataError(path, f"image claims more pixels than the limit of "
+        raise DataError(label, f"image claims more pixels than the limit of "
                               f"{MAX_PIXELS:,}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise DataError(path, f"cannot decode image ({e.__class__.__name__}: {e})") from None
+        raise DataError(label, f"cannot decode image ({e.__class__.__name__}: {e})") from None
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 

@@ -79,10 +79,10 @@ class FrameTable:
                           *self.meta.items()]:
             if arr is not None and len(arr) != n:
                 raise ValueError(f"FrameTable: {name} has {len(arr)} rows, refs has {n}")
-        if self.motor.shape[1] != self.motor_spec.dim:
+        if self.motor.shape[1] != len(self.motor_spec.reading_names):
             raise ValueError(
                 f"FrameTable: motor has {self.motor.shape[1]} columns, spec names "
-                f"{self.motor_spec.dim}"
+                f"{len(self.motor_spec.reading_names)}"
             )
 
     def __len__(self) -> int:
@@ -116,8 +116,11 @@ class FrameTable:
 
     def info(self) -> dict:
         """A JSON-ready summary (used by ``egoequiv data info``)."""
-        motor = []
-        for k, d in enumerate(self.motor_spec.describe()):
+        spec, motor = self.motor_spec, []
+        described = spec.describe() if spec.reading_names == spec.names else \
+            [{"name": n, "unit": "m" if n in "xyz" else "", "period": None}
+             for n in spec.reading_names]
+        for k, d in enumerate(described):
             col = self.motor[:, k]
             d.update(min=float(col.min()) if len(col) else None,
                      max=float(col.max()) if len(col) else None)

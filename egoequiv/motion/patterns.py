@@ -202,7 +202,7 @@ def fit_patterns(motion: np.ndarray, num_patterns: int, seed: int = 0,
         raise ValueError(f"keep_fraction must be in (0, 1], got {keep_fraction}")
     motion = np.asarray(motion, dtype=np.float64)
     scale = motion.std(axis=0)
-    scale[scale == 0] = 1.0
+    scale[scale < 1e-9] = 1.0  # a constant dimension (round-off, e.g. a planar robot's roll)
     m = motion / scale
     moving = m[np.linalg.norm(m, axis=1) >= min_motion]
     if len(moving) < num_patterns:

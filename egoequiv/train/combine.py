@@ -2,7 +2,7 @@
 images from another — the paper's KITTI -> SUN397 setting.
 
 The combined table lists the unlabelled source's frames first, then the labelled source's.
-Motion and neighbours come from the unlabelled source (the labelled frames get zero motor
+Motion and neighbours come from the unlabelled source (the labelled frames get neutral motor
 readings and a sequence each, so they form no pairs); labels and classes come only from the
 labelled source, so recognition is trained and measured on it, and equivariance on the
 unlabelled source's test pairs. Both are decoded at the same size and channel count.
@@ -36,7 +36,7 @@ def combine_frames(unlabelled: Frames, labelled: Frames, test_fraction: float) -
                             f"{labelled.images.shape[1:]}")
     table = FrameTable(
         refs=[*a.refs, *b.refs],
-        motor=np.concatenate([a.motor, np.zeros((len(b), a.motor_spec.dim))]),
+        motor=np.concatenate([a.motor, a.motor_spec.blank(len(b))]),
         motor_spec=a.motor_spec,
         sequence=np.concatenate([a.sequence, len(a.sequence_names) + np.arange(len(b))]),
         sequence_names=[*a.sequence_names, *(f"labelled:{r}" for r in b.refs)],

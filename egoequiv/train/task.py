@@ -13,6 +13,7 @@ from egoequiv.evaluate.recognition import choose_subset
 from egoequiv.motion.pairs import Pairs, neighbour_pairs
 from egoequiv.motion.patterns import (
     MIXED_RATIO,
+    MIXED_SPLIT,
     MotionPatterns,
     fit_patterns,
     grid_patterns,
@@ -130,12 +131,19 @@ def pattern_summary(table, pairs: Pairs, patterns: MotionPatterns) -> dict:
     pure = purity(pairs.motion, pairs.pattern, patterns)
     rows = [{"pattern": g, "motion": labels[g], "pairs": int((pairs.pattern == g).sum()),
              "purity_ratio": pure["ratio"][g]} for g in range(patterns.num_patterns)]
-    warnings = [f"motion pattern {g} ({labels[g]}) mixes motions: spread "
-                f"{pure['ratio'][g]:.2f} of the distance to the nearest other pattern "
-                f"(>= {MIXED_RATIO}); one affine map cannot model it well"
-                for g in pure["mixed"]]
+    warnings = [f"motion pattern {g} ({labels[g]}) mixes motions: {_why_mixed(pure, g)}; "
+                "one affine map cannot model it well" for g in pure["mixed"]]
     return {"num_pairs": int(len(pairs)), "patterns": rows, "mixed": pure["mixed"],
             "warnings": warnings}
+
+
+def _why_mixed(pure: dict, g: int) -> str:
+    ratio, split = pure["ratio"][g], pure["split"][g]
+    if ratio is not None and ratio >= MIXED_RATIO:
+        return (f"spread {ratio:.2f} of the distance to the nearest other pattern "
+                f"(>= {MIXED_RATIO})")
+    return (f"it splits into two distinct motions (a two-way split removes {split:.2f} of "
+            f"its spread, >= {MIXED_SPLIT})")
 
 
 def describe_patterns(table, cfg: Config | None = None) -> dict:
@@ -145,9 +153,17 @@ def describe_patterns(table, cfg: Config | None = None) -> dict:
     if len(pairs) == 0:
         return {"num_pairs": 0, "patterns": [], "mixed": [],
                 "warnings": ["no neighbour pairs: no motion patterns"]}
-    patterns = make_patterns(table, pairs, cfg or Config())
+    spec = table.motor_spec
+    motion = [{"name": n, "unit": u, "min": float(col.min()), "max": float(col.max()),
+               "median": float(np.median(col))}
+              for n, u, col in zip(spec.names, spec.units, pairs.motion.T)]
+    try:
+        patterns = make_patterns(table, pairs, cfg or Config())
+    except EgoequivError as e:  # too few motions for the patterns: say so, show the rest
+        return {"num_pairs": int(len(pairs)), "motion": motion, "patterns": [], "mixed": [],
+                "warnings": [str(e)]}
     pairs.pattern = patterns.assign(pairs.motion)
-    return pattern_summary(table, pairs, patterns)
+    return {**pattern_summary(table, pairs, patterns), "motion": motion}
 
 
 def build_task(frames: Frames, cfg: Config) -> Task:

@@ -19,6 +19,13 @@ def test_info_json_unlabelled(shared_data, capsys):
     assert main(["data", "info", f"kitti-odometry:{shared_data / 'kitti_odometry'}",
                  "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
+    assert [m["name"] for m in info["motor"]] == ["x", "y", "z", "qx", "qy", "qz", "qw"]
+    motion = {m["name"]: m for m in info["motion_patterns"]["motion"]}
+    assert list(motion) == ["forward", "lateral", "yaw"]  # the default pose motor
+    assert 0.9 < motion["forward"]["min"] and motion["yaw"]["unit"] == "deg"
+    assert main(["data", "info", f"kitti-odometry:{shared_data / 'kitti_odometry'},"
+                 "motor=heading", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
     assert info["num_images"] == 102 and info["num_sequences"] == 2
     assert info["num_classes"] is None and info["warnings"] == []
     assert [m["name"] for m in info["motor"]] == ["heading", "odometer"]
@@ -38,8 +45,9 @@ def test_info_json_warnings(shared_data, capsys):
 def test_info_human(shared_data, capsys):
     assert main(["data", "info", f"eth80:{shared_data / 'eth80'}"]) == 0
     out = capsys.readouterr().out
-    assert "images         3280" in out and "8 classes" in out
-    assert "motor azimuth  0 .. 338 deg, cyclic 360" in out
+    assert "images          3280" in out and "8 classes" in out
+    assert "motor azimuth   0 .. 338 deg, cyclic 360" in out
+    assert "motion azimuth  -46 .. 46 (median 0) deg" in out
 
 
 def test_info_bad_spec(tmp_path, capsys):

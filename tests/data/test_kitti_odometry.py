@@ -26,8 +26,57 @@ def steps(table):
     return d[:, 0], d[:, 1]
 
 
-def test_sequence_2_turns(shared_data):
+def pose_steps(table):
+    d = table.motor_spec.difference(table.motor[:-1], table.motor[1:])
+    return {n: d[:, k] for k, n in enumerate(table.motor_spec.names)}
+
+
+def test_sequence_2_relative_motion_in_the_camera_frame(shared_data):
+    """The default motor: per frame about 1 m forward and a 0.3-2.7 deg right turn."""
     source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_2")
+    assert table.motor_spec.names == ("forward", "lateral", "yaw")
+    assert table.motor.shape == (51, 7)
+    m = pose_steps(table)
+    assert 0.9 < m["forward"].min() and m["forward"].max() < 1.3
+    assert np.abs(m["lateral"]).max() < 0.1
+    assert 0.29 <= np.abs(m["yaw"]).min() and np.abs(m["yaw"]).max() <= 2.75
+    assert np.all(m["yaw"] < 0)  # a right turn: yaw is left-turn positive
+    ref = np.array([source.relative_motion(i, i + 1) for i in range(50)])
+    np.testing.assert_allclose(m["yaw"], ref[:, 0], atol=1e-4)
+    np.testing.assert_allclose(m["forward"], ref[:, 1], atol=1e-6)
+    np.testing.assert_allclose(m["lateral"], ref[:, 2], atol=1e-6)
+    six = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_2", dofs="6dof")[1]
+    d6 = pose_steps(six)
+    np.testing.assert_allclose(d6["forward"], m["forward"])
+    assert np.abs(d6["pitch"]).max() < 0.5 and np.abs(d6["vertical"]).max() < 0.05
+
+
+def test_pose_motion_does_not_depend_on_where_the_car_faces(shared_data):
+    """The same path rotated in the world: the same relative motions (not so for headings)."""
+    path = shared_data / "kitti_odometry" / "KITTI_sequence_2"
+    table = table_of(path)[1]
+    from scipy.spatial.transform import Rotation
+
+    turn = Rotation.from_euler("y", 70, degrees=True)
+    moved = table.motor.copy()
+    moved[:, :3] = turn.apply(moved[:, :3]) + [5.0, 0.0, -3.0]
+    moved[:, 3:] = (turn * Rotation.from_quat(moved[:, 3:])).as_quat()
+    spec = table.motor_spec
+    np.testing.assert_allclose(spec.difference(moved[:-1], moved[1:]),
+                               spec.difference(table.motor[:-1], table.motor[1:]), atol=1e-9)
+
+
+def test_bad_pose_options(shared_data):
+    path = shared_data / "kitti_odometry" / "KITTI_sequence_2"
+    with pytest.raises(DataError, match=r"dofs='sideways': expected planar or 6dof"):
+        KittiOdometrySource(str(path), dofs="sideways")
+    with pytest.raises(DataError, match=r"motor='gps': expected pose or heading"):
+        KittiOdometrySource(str(path), motor="gps")
+
+
+def test_sequence_2_turns(shared_data):
+    source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_2",
+                             motor="heading")
     assert len(table) == 51 and table.labels is None and table.class_names is None
     yaw, dist = steps(table)
     assert 0.3 <= np.abs(yaw).min() and np.abs(yaw).max() <= 2.75  # ~0.3-2.7 deg per frame
@@ -45,7 +94,8 @@ def test_sequence_2_turns(shared_data):
 
 
 def test_sequence_1_goes_straight(shared_data):
-    source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_1")
+    source, table = table_of(shared_data / "kitti_odometry" / "KITTI_sequence_1",
+                             motor="heading")
     yaw, dist = steps(table)
     assert np.abs(yaw).max() < 0.15 and abs(np.ptp(table.motor[:, 0])) < 2.0
     assert 1.15 < dist.min() and dist.max() < 1.25  # about 1.2 m per frame
@@ -85,7 +135,7 @@ def make_layout(root, n=4):
 def test_odometry_layout(tmp_path):
     make_layout(tmp_path)
     with pytest.warns(UserWarning, match=r"skipped 1 sequences without poses \(11\)"):
-        source = KittiOdometrySource(str(tmp_path))
+        source = KittiOdometrySource(str(tmp_path), motor="heading")
         table = source.table()
     # the poses are written with 7 significant digits, as KITTI's
     np.testing.assert_allclose(table.motor[:, 0], [0, 2, 4, 6], atol=1e-4)
@@ -94,6 +144,11 @@ def test_odometry_layout(tmp_path):
     assert abs(dyaw - 2.0) < 1e-4 and abs(forward - 1.0) < 1e-4 and abs(right) < 1e-4
     dyaw, forward, right = relative_motion(yaw_pose(0, 0, 0), yaw_pose(0, 0.5, 0))
     assert dyaw == 0 and forward == 0 and right == 0.5
+    # the pose motor: each step is 1 m forward, then a 2 deg left turn, in the camera's frame
+    with pytest.warns(UserWarning):
+        posed = KittiOdometrySource(str(tmp_path)).table()
+    motion = posed.motor_spec.difference(posed.motor[:-1], posed.motor[1:])
+    np.testing.assert_allclose(motion, [[1.0, 0.0, 2.0]] * 3, atol=1e-4)
     # sequences/NN given directly finds ../../poses/NN.txt
     assert len(KittiOdometrySource(str(tmp_path / "sequences" / "00")).table()) == 4
 

@@ -176,3 +176,20 @@ def test_corrupt_png(tmp_path):
 def test_not_a_drive(tmp_path):
     with pytest.raises(DataError, match=rf"{tmp_path}: not a KITTI raw drive"):
         KittiRawSource(str(tmp_path)).table()
+
+
+def test_real_drive_pose_motor_agrees_with_heading_and_odometer(shared_data):
+    """motor=pose: the OXTS pose's relative motion, in the car's own frame."""
+    path = shared_data / "kitti_raw" / "2011_09_26"
+    heading = quiet_table(open_source(f"kitti-raw:{path}"))
+    pose = quiet_table(open_source(f"kitti-raw:{path},motor=pose"))
+    assert pose.motor_spec.names == ("forward", "lateral", "yaw")
+    assert pose.motor_spec.axes == "body" and pose.motor.shape == (10, 7)
+    i, j = np.arange(5), np.arange(1, 6)  # frames 0..5 are consecutive
+    h = heading.motor_spec.difference(heading.motor[i], heading.motor[j])
+    p = pose.motor_spec.difference(pose.motor[i], pose.motor[j])
+    np.testing.assert_allclose(p[:, 2], h[:, 0], atol=0.02)  # yaw = heading change (deg)
+    np.testing.assert_allclose(p[:, 0], h[:, 1], rtol=0.02)  # forward = odometer step (m)
+    assert np.abs(p[:, 1]).max() < 0.05  # a car does not slide sideways
+    with pytest.raises(DataError, match=r"dofs= applies to motor=pose only"):
+        open_source(f"kitti-raw:{path},dofs=6dof")

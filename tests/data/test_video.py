@@ -52,7 +52,6 @@ def test_frames_csv_with_video_refs(tmp_path):
     np.testing.assert_allclose(means, [30, 150, 60], atol=6)
     with pytest.raises(DataError, match=r"clip.mp4: frame 8 does not exist: the video has 8"):
         video.read_video_frame(tmp_path / "clip.mp4", 8)
-    video.close_video()
 
 
 def test_not_a_video(tmp_path):
@@ -64,14 +63,18 @@ def test_not_a_video(tmp_path):
 
 
 def test_video_refs_decode_in_the_worker_pool_with_default_channels(tmp_path):
-    """More than 64 refs and channels=0: the parent probes the clip, then forks workers."""
+    """More than 64 refs of two clips and channels=0: the parent probes the clips, then forks
+    workers, each decoding one whole clip once."""
     from egoequiv.data.cache import load_frames
 
-    write_clip(tmp_path / "clip.mp4", frames=80)
-    rows = [f"clip.mp4#{k},s{k // 8},{k % 8},{k}" for k in range(80)]
+    write_clip(tmp_path / "a.mp4", frames=40)
+    write_clip(tmp_path / "b.mp4", frames=40)
+    rows = [f"{'ab'[k // 40]}.mp4#{k % 40},s{k // 8},{k % 8},{k}" for k in range(80)]
     (tmp_path / "frames.csv").write_text("image,sequence,time,motor_odo\n" + "\n".join(rows))
     source = open_source(f"frames-csv:{tmp_path / 'frames.csv'}")
     channels = source.default_channels  # opens the clip in this process
     frames = load_frames(source, 16, channels, workers=2, directory=tmp_path / "cache",
                          quiet=True)
     assert frames.images.shape == (80, 16, 16, 3)
+    assert [len(c) for c in source.chunks(source.table().refs)] == [40, 40]
+    np.testing.assert_allclose(frames.images[[1, 41]].mean(axis=(1, 2, 3)), [30, 30], atol=6)

@@ -1,0 +1,305 @@
+"""``rosbag:PATH``: a camera topic and a pose topic from a ROS 1 or ROS 2 bag.
+
+Read with the ``rosbags`` package (``pip install 'egoequiv[rosbag]'``); no ROS installation.
+``PATH`` is a ROS 1 ``.bag`` file or a ROS 2 bag folder (``metadata.yaml`` + ``.db3`` or
+``.mcap``; a storage file inside such a folder names the folder).
+
+Options:
+
+- ``image=TOPIC``: ``sensor_msgs/Image`` (rgb8, bgr8, rgba8, bgra8, mono8, mono16, 8UC1,
+  8UC3, 16UC1) or ``sensor_msgs/CompressedImage`` (JPEG or PNG);
+- the motion, one of ``odom=TOPIC`` (``nav_msgs/Odometry`` or ``geometry_msgs/PoseStamped``)
+  or ``tf=PARENT:CHILD`` (transforms from PARENT to CHILD on ``/tf``; a direct edge, not a
+  chain through other frames);
+- ``axes=body`` (default: ROS's x forward, y left, z up; ``camera`` for x right, y down,
+  z forward) and ``dofs=planar`` (forward, lateral, yaw; ``6dof`` for all six);
+- ``tolerance=0.1`` (s), ``window=1.0`` (s), ``every=1`` (keep every k-th frame).
+
+Without ``image=`` and a motion, ``egoequiv data info`` lists the bag's topics. Frames and
+poses are matched by header stamp (the bag's receive time when a header stamp is 0): a
+frame's pose is interpolated (linear + slerp) between the poses around it, and a frame is
+kept when it lies within the pose log and a pose is at most ``tolerance`` seconds away; the
+dropped frames are counted in a warning. Only the chosen topics are read; the bag is opened
+once per decode worker, and each decode job reads one contiguous range of frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from egoequiv.data.pose import interpolate_poses, pose_motion
+from egoequiv.data.source import Source, read_image_file
+from egoequiv.data.table import FrameTable, NeighbourRule, check_window
+from egoequiv.errors import DataError, EgoequivError
+
+INSTALL = "reading ROS bags needs the rosbags package: pip install 'egoequiv[rosbag]'"
+IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
+POSE_TYPES = ("nav_msgs/msg/Odometry", "geometry_msgs/msg/PoseStamped")
+TF_TYPE = "tf2_msgs/msg/TFMessage"
+#: frames per decode job: each job reads one time range of the image topic
+CHUNK = 64
+
+
+class TopicChoiceError(DataError):
+    """The spec does not (or wrongly) name the bag's camera or motion topic."""
+
+
+class RosbagSource(Source):
+    name = "rosbag"
+    options = {"image": str, "odom": str, "tf": str, "axes": str, "dofs": str,
+               "tolerance": float, "window": float, "every": int}
+
+    def __init__(self, path, **options):
+        super().__init__(path, **options)
+        bag = self.path
+        if bag.suffix in (".db3", ".mcap") and bag.is_file():
+            bag = bag.parent  # a ROS 2 storage file: its bag is the folder
+        if bag.is_dir() and not (bag / "metadata.yaml").exists():
+            raise DataError(bag, "not a ROS 2 bag folder (no metadata.yaml); a ROS 1 bag is "
+                                 "a .bag file")
+        self.bag = bag
+        try:
+            self.spec = pose_motion(self.opts.get("dofs", "planar"),
+                                    axes=self.opts.get("axes", "body"))
+        except ValueError as e:
+            raise DataError(self.path, str(e)) from None
+        self._reader, self._reader_pid = None, None
+
+    # -- reading -------------------------------------------------------------------------
+    def _open(self):
+        """The bag's reader, opened once per process (decode workers open their own)."""
+        if self._reader is None or self._reader_pid != os.getpid():
+            try:
+                from rosbags.highlevel import AnyReader
+            except ImportError:
+                raise EgoequivError(INSTALL) from None
+            reader = AnyReader([self.bag])
+            try:
+                reader.open()
+            except Exception as e:  # rosbags raises its own error types per format
+                raise DataError(self.bag, f"cannot read ROS bag ({e.__class__.__name__}: "
+                                          f"{e})") from None
+            self._reader, self._reader_pid = reader, os.getpid()
+        return self._reader
+
+    def close(self) -> None:
+        if self._reader is not None and self._reader_pid == os.getpid():
+            self._reader.close()
+        self._reader = None
+
+    def __getstate__(self):  # a spawned worker opens its own reader
+        return {**self.__dict__, "_reader": None, "_reader_pid": None}
+
+    def topics(self) -> list[dict]:
+        """[{topic, type, count}] of the bag (what ``data info`` lists)."""
+        reader = self._open()
+        counts: dict[str, dict] = {}
+        for c in reader.connections:
+            row = counts.setdefault(c.topic, {"topic": c.topic, "type": c.msgtype, "count": 0})
+            row["count"] += c.msgcount
+        return sorted(counts.values(), key=lambda r: r["topic"])
+
+    def _connections(self, topic: str, types: tuple[str, ...], what: str):
+        reader = self._open()
+        found = [c for c in reader.connections if c.topic == topic]
+        listing = "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
+        if not found:
+            raise TopicChoiceError(self.bag, f"no topic {topic!r} for {what}; the bag has: "
+                                             f"{listing}")
+        if found[0].msgtype not in types:
+            raise TopicChoiceError(self.bag, f"topic {topic} is {found[0].msgtype}, expected "
+                                             f"{' or '.join(types)} for {what}")
+        return found
+
+    def _build_table(self) -> FrameTable:
+        image_topic = self.opts.get("image")
+        odom, tf = self.opts.get("odom"), self.opts.get("tf")
+        if not image_topic or bool(odom) == bool(tf):
+            listing = "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
+            raise TopicChoiceError(self.bag, "choose the camera with image=TOPIC and the "
+                                             "motion with odom=TOPIC or tf=PARENT:CHILD; the "
+                                             f"bag has: {listing}")
+        try:
+            images = self._connections(image_topic, IMAGE_TYPES, "image=")
+            stamps, bag_times, unstamped = self._image_stamps(images)
+            pose_t, poses, dropped_poses = self._poses(odom, tf)
+        finally:
+            self.close()  # decode workers open their own
+        tolerance = float(self.opts.get("tolerance", 0.1))
+        every = int(self.opts.get("every", 1))
+        if not tolerance > 0 or every < 1:
+            raise DataError(self.path, f"tolerance must be > 0 s and every >= 1, got "
+                                       f"tolerance={tolerance}, every={every}")
+        self._bag_times = bag_times
+        order = np.argsort(stamps, kind="stable")[::every]
+        keep, readings = interpolate_poses(pose_t, poses, stamps[order], tolerance)
+        kept = order[keep]
+        notes = []
+        if unstamped:
+            notes.append(f"rosbag: {unstamped} image messages have no header stamp; their "
+                         "receive time is used")
+        if dropped_poses:
+            notes.append(f"rosbag: dropped {dropped_poses} pose messages whose stamp does "
+                         "not increase")
+        if (~keep).any():
+            notes.append(f"rosbag: dropped {int((~keep).sum())} of {len(order)} frames of "
+                         f"{image_topic} without a pose within {tolerance:g} s (poses "
+                         f"{pose_t[0]:.2f}-{pose_t[-1]:.2f} s, frames {stamps.min():.2f}-"
+                         f"{stamps.max():.2f} s)")
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        if not len(kept):
+            raise DataError(self.bag, f"no frame of {image_topic} has a pose within "
+                                      f"{tolerance:g} s")
+        times = stamps[kept]
+        return FrameTable(
+            refs=[f"{self.bag}#{k}" for k in kept], motor=readings, motor_spec=self.spec,
+            sequence=np.zeros(len(kept), dtype=np.int64), sequence_names=[self.bag.stem],
+            time=times - times[0],
+            neighbours=NeighbourRule("video",
+                                     window=check_window(self.path, self.opts.get("window"))),
+            meta={"message": kept, "stamp": times}, warnings=notes)
+
+    def _image_stamps(self, connections) -> tuple[np.ndarray, np.ndarray, int]:
+        """Header stamps (s) and receive times (ns) of every image message, in bag order;
+        read from the message's first bytes, without decoding the image."""
+        stamps, bag_times, unstamped = [], [], 0
+        for _, t, raw in self._open().messages(connections=connections):
+            stamp = header_stamp(raw, self._open().is2)
+            if stamp == 0:
+                unstamped += 1
+                stamp = t * 1e-9
+            stamps.append(stamp)
+            bag_times.append(t)
+        if not stamps:
+            raise DataError(self.bag, f"topic {connections[0].topic} has no messages")
+        return np.array(stamps), np.array(bag_times, dtype=np.int64), unstamped
+
+    def _poses(self, odom: str | None, tf: str | None) -> tuple[np.ndarray, np.ndarray, int]:
+        """Pose stamps (s), readings (K, 7) and the count of messages dropped."""
+        reader = self._open()
+        if odom:
+            connections = self._connections(odom, POSE_TYPES, "odom=")
+        else:
+            parent, sep, child = tf.partition(":")
+            if not sep or not parent or not child:
+                raise DataError(self.path, f"tf={tf!r}: expected PARENT:CHILD frame names")
+            connections = self._connections("/tf", (TF_TYPE,), "tf=")
+        times, readings = [], []
+        for conn, _, raw in reader.messages(connections=connections):
+            msg = reader.deserialize(raw, conn.msgtype)
+            if odom:
+                found = [(msg.header, msg.pose.pose if hasattr(msg.pose, "pose") else msg.pose)]
+            else:
+                found = [(m.header, _as_pose(m.transform)) for m in msg.transforms
+                         if m.header.frame_id.lstrip("/") == parent.lstrip("/")
+                         and m.child_frame_id.lstrip("/") == child.lstrip("/")]
+            for header, pose in found:
+                times.append(header.stamp.sec + header.stamp.nanosec * 1e-9)
+                p, q = pose.position, pose.orientation
+                readings.append((p.x, p.y, p.z, q.x, q.y, q.z, q.w))
+        if len(times) < 2:
+            what = f"odom={odom}" if odom else f"tf={tf} (frames {parent} -> {child})"
+            raise DataError(self.bag, f"{what}: {len(times)} pose(s); interpolation needs at "
+                                      "least 2")
+        times, readings = np.array(times), np.array(readings)
+        order = np.argsort(times, kind="stable")
+        times, readings = times[order], readings[order]
+        rising = np.concatenate([[True], np.diff(times) > 0])
+        norm = np.linalg.norm(readings[:, 3:], axis=1)
+        if not np.all(np.abs(norm - 1) < 1e-2):
+            worst = norm[np.argmax(np.abs(norm - 1))]
+            raise DataError(self.bag, f"a pose's quaternion has norm {worst:.4g}, expected 1")
+        readings[:, 3:] /= norm[:, None]
+        return times[rising], readings[rising], int((~rising).sum())
+
+    # -- decoding ------------------------------------------------------------------------
+    def chunks(self, refs: list[str]) -> list[np.ndarray]:
+        return [np.arange(a, min(a + CHUNK, len(refs))) for a in range(0, len(refs), CHUNK)]
+
+    def load_image(self, ref: str) -> np.ndarray:
+        return self.load_chunk([ref])[0]
+
+    def load_chunk(self, refs: list[str]) -> list[np.ndarray]:
+        """The image messages ``refs`` (``BAG#k``: the k-th message of the image topic),
+        reading only the topic's time range that holds them."""
+        self.table()
+        wanted = np.array([int(r.rpartition("#")[2]) for r in refs])
+        reader = self._open()
+        topic = self.opts["image"]
+        connections = [c for c in reader.connections if c.topic == topic]
+        times = self._bag_times
+        first = int(np.searchsorted(times, times[wanted.min()], side="left"))
+        found = {}
+        stream = reader.messages(connections=connections, start=int(times[wanted.min()]),
+                                 stop=int(times[wanted.max()]) + 1)
+        targets = set(wanted.tolist())
+        for k, (conn, _, raw) in enumerate(stream, start=first):
+            if k in targets:
+                found[k] = decode_image(reader.deserialize(raw, conn.msgtype), self.bag, k)
+                if len(found) == len(targets):
+                    break
+        return [found[k] for k in wanted]
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha1(f"{self.name}|{sorted(self.opts.items())}".encode())
+        files = sorted(self.bag.iterdir()) if self.bag.is_dir() else [self.bag]
+        for f in files:
+            st = f.stat()
+            h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()[:16]
+
+
+def header_stamp(raw: bytes, ros2: bool) -> float:
+    """The header stamp (s) of a serialised message that starts with a std_msgs/Header.
+    ROS 1: seq, sec, nsec (uint32, little-endian); ROS 2 CDR: a 4-byte encapsulation
+    (byte 1: 1 = little-endian), then sec (int32), nanosec (uint32)."""
+    if ros2:
+        order = "<" if raw[1] == 1 else ">"
+        sec, nsec = np.frombuffer(raw[4:12], dtype=f"{order}i4")
+        return float(sec) + float(np.uint32(nsec)) * 1e-9
+    sec, nsec = np.frombuffer(raw[4:12], dtype="<u4")
+    return float(sec) + float(nsec) * 1e-9
+
+
+def _as_pose(transform):
+    """A geometry_msgs/Transform as an object with .position and .orientation."""
+
+    class Pose:
+        position = transform.translation
+        orientation = transform.rotation
+
+    return Pose
+
+
+#: sensor_msgs/Image encodings we read: (channels, dtype, channel order to RGB)
+ENCODINGS = {"rgb8": (3, "u1", [0, 1, 2]), "bgr8": (3, "u1", [2, 1, 0]),
+             "rgba8": (4, "u1", [0, 1, 2]), "bgra8": (4, "u1", [2, 1, 0]),
+             "mono8": (1, "u1", [0]), "8UC1": (1, "u1", [0]), "8UC3": (3, "u1", [2, 1, 0]),
+             "mono16": (1, "u2", [0]), "16UC1": (1, "u2", [0])}
+
+
+def decode_image(msg, bag: Path, k: int) -> np.ndarray:
+    """uint8 (H, W, C) of a sensor_msgs Image or CompressedImage message."""
+    where = f"{bag} (image message {k})"
+    if hasattr(msg, "encoding"):
+        if msg.encoding not in ENCODINGS:
+            raise DataError(where, f"image encoding {msg.encoding!r}; expected one of "
+                                   f"{', '.join(ENCODINGS)}")
+        channels, dtype, pick = ENCODINGS[msg.encoding]
+        dtype = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
+        width = msg.width * channels * dtype.itemsize
+        if msg.step < width or len(msg.data) < msg.step * msg.height:
+            raise DataError(where, f"{len(msg.data)} bytes for {msg.height} rows of step "
+                                   f"{msg.step}; expected at least {msg.height * width}")
+        rows = np.asarray(msg.data, dtype=np.uint8)[:msg.step * msg.height]
+        rows = rows.reshape(msg.height, msg.step)[:, :width]
+        pixels = rows.copy().view(dtype).reshape(msg.height, msg.width, channels)[:, :, pick]
+        return (pixels >> 8).astype(np.uint8) if dtype.itemsize == 2 else pixels.copy()
+    return read_image_file(io.BytesIO(bytes(msg.data)), name=where)
