@@ -43,6 +43,9 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any config override, e.g. --set conv_channels=32,64")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="bf16: autocast the forward pass, as the config's precision=bf16")
+    p.add_argument("--compile", action="store_true", help="torch.compile the forward")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
 
@@ -53,7 +56,7 @@ def main() -> None:
     from egoequiv.config import load_config, parse_overrides
     from egoequiv.data.tensors import Normalizer
     from egoequiv.train.checkpoint import build_method
-    from egoequiv.train.trainer import _to_batch
+    from egoequiv.train.loader import to_batch as _to_batch
 
     cfg = load_config(overrides={"method": args.method, "image_size": args.image_size,
                                  "batch_size": args.batch_size, "channels": 3,
@@ -81,14 +84,21 @@ def main() -> None:
         del idx["y"]
         return idx
 
+    model = torch.compile(method) if args.compile else method
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=args.precision == "bf16")
+
     def step():
-        loss, _ = method(_to_batch(indices(), images, labels, norm, device))
+        with autocast:
+            loss, _ = model(_to_batch(indices(), images, labels, norm, device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
 
-    with FlopCounterMode(display=False) as counter:
-        step()
+    with FlopCounterMode(display=False) as counter:  # counted eagerly
+        loss, _ = method(_to_batch(indices(), images, labels, norm, device))
+        loss.backward()
+    opt.zero_grad(set_to_none=True)
     flops_per_step = counter.get_total_flops()
     for _ in range(3):
         step()
@@ -105,11 +115,13 @@ def main() -> None:
                           if k in ("x", "pos_i", "pos_j", "neg_i", "neg_j"))
     result = {
         "method": args.method, "batch_size": b, "image_size": args.image_size,
+        "device": str(device), "precision": args.precision, "compile": args.compile,
         "threads": torch.get_num_threads(), "images_per_step": images_per_step,
         "steps_per_s": 1 / seconds, "pairs_per_s": b / seconds,
         "images_per_s": images_per_step / seconds,
         "gflop_per_step": flops_per_step / 1e9, "achieved_gflops": flops_per_step / seconds / 1e9,
         "matmul_gflops": mm / 1e9, "fraction_of_matmul": flops_per_step / seconds / mm,
+        "projected_50k_iterations_s": 50_000 * seconds,
         "malloc_tuned": all(os.environ.get(k) == v for k, v in MALLOC_ENV.items()),
     }
     for k, v in result.items():

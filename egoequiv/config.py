@@ -74,6 +74,16 @@ class Config:
     monitor_every: int = 0  # every N iterations log slowness AUROC and held-out equivariance
     #   errors on training pairs (egoequiv.train.monitor); 0 off
     workers: int = 0  # decoding processes; 0 = all cores
+    # --- scale and speed (none changes the numbers, except precision and lr_scaling) ---
+    device_cache_mb: int = 2048  # frames go onto the training device when the cache is at
+    #   most this size; larger caches stream from disk with a background prefetch (ours)
+    prefetch: int = 0  # streaming: 0 reads each batch in the step after asking the kernel to
+    #   fetch the next one (fastest on 2 CPU cores); N > 0: a thread reads N batches ahead
+    precision: str = "fp32"  # fp32, or bf16 (autocast of the forward pass; GPUs with bf16)
+    compile: bool = False  # torch.compile the training forward (helps launch-bound small
+    #   nets on a GPU; was slower on this 2-core CPU)
+    lr_scaling: str = "none"  # under torchrun: none (lr as given, for the global batch of
+    #   N x batch_size) or linear (lr x N, Goyal et al. 2017)
 
 
 _CHOICES = {
@@ -86,12 +96,15 @@ _CHOICES = {
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss"),
+    "precision": ("fp32", "bf16"),
+    "lr_scaling": ("none", "linear"),
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
              "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
 _NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
                  "num_patterns", "min_motion", "lam", "drlim_weight", "margin",
-                 "equiv_margin_with_drlim", "momentum", "weight_decay", "seed", "workers")
+                 "equiv_margin_with_drlim", "momentum", "weight_decay", "seed", "workers",
+                 "device_cache_mb", "prefetch")
 
 
 def field_names() -> list[str]:

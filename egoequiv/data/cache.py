@@ -4,6 +4,12 @@ The cache file is keyed by the source's fingerprint (paths, sizes, mtimes, optio
 image size and the channel count, so it is reused across runs and rebuilt when the source
 changes. Location: ``$EGOEQUIV_CACHE`` or ``~/.cache/egoequiv``.
 
+The frames are returned as a ``FrameStore`` (``store.py``): the file read row by row, never
+mapped whole, so a cache larger than memory keeps RSS bounded. Processes that build the same
+cache at once (torchrun ranks, ``reproduce --jobs``) take a file lock: the
+first decodes, the others wait and then reuse its file. The lock is on the cache folder
+itself (so no lock file is left behind); builds into one folder take turns.
+
 A finished cache has a marker beside it (``KEY.npy.done``: its shape and a SHA-1 of 64 rows
 spread over it). A cache without a matching marker (a killed build, a truncated or zeroed
 file) is rebuilt. Before building, the free space is checked against the file's size.
@@ -11,6 +17,7 @@ file) is rebuilt. Before building, the free space is checked against the file's 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import multiprocessing as mp
@@ -23,6 +30,7 @@ import numpy as np
 from PIL import Image
 
 from egoequiv.data.source import Source
+from egoequiv.data.store import FrameStore
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import EgoequivError
 from egoequiv.utils.atomic import atomic_write_json, remove_quietly, storage_error
@@ -31,10 +39,11 @@ from egoequiv.utils.progress import progress
 
 @dataclass
 class Frames:
-    """A source's table plus its decoded frames, uint8 (N, H, W, C)."""
+    """A source's table plus its decoded frames, uint8 (N, H, W, C): a ``FrameStore`` on
+    the cache file, or an array."""
 
     table: FrameTable
-    images: np.ndarray
+    images: FrameStore | np.ndarray
 
     def __len__(self) -> int:
         return len(self.table)
@@ -77,12 +86,12 @@ def _sample_hash(images: np.ndarray, rows: int = 64) -> str:
     return hashlib.sha1(np.ascontiguousarray(images[index]).tobytes()).hexdigest()
 
 
-def _finished(path: Path, shape: tuple) -> np.ndarray | None:
+def _finished(path: Path, shape: tuple) -> FrameStore | None:
     """The cache at ``path`` if it is complete and matches its marker, else None."""
     try:
         marker = json.loads(_marker(path).read_text())
-        images = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
+        images = FrameStore(path)
+    except (OSError, ValueError, EOFError):
         return None
     if tuple(marker.get("shape", ())) != shape or images.shape != shape:
         return None
@@ -101,6 +110,49 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
         return Frames(table, images)
     try:
         directory.mkdir(parents=True, exist_ok=True)
+        lock = os.open(directory, os.O_RDONLY)
+    except OSError as e:
+        raise storage_error(path, e) from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building this cache
+        if (images := _finished(path, shape)) is not None:
+            return Frames(table, images)
+        _build(source, table, path, shape, workers, quiet)
+    finally:
+        os.close(lock)  # releases the lock
+    return Frames(table, FrameStore(path))
+
+
+class _RowWriter:
+    """Writes frames into a new .npy file by positioned writes (not a memory map, whose
+    dirty pages would count in RSS up to the cache's size)."""
+
+    def __init__(self, path: Path, shape: tuple):
+        self.f = open(path, "wb")
+        np.lib.format.write_array_header_1_0(
+            self.f, {"descr": "|u1", "fortran_order": False, "shape": tuple(shape)})
+        self.offset, self.row_bytes = self.f.tell(), int(np.prod(shape[1:]))
+        self.f.truncate(self.offset + shape[0] * self.row_bytes)
+
+    def write(self, rows: np.ndarray, arrays: list[np.ndarray]) -> None:
+        data = np.ascontiguousarray(np.stack(arrays), dtype=np.uint8)
+        for k, row in enumerate(rows):  # rows of a job are usually one run: one seek each
+            if k == 0 or row != rows[k - 1] + 1:
+                self.f.seek(self.offset + int(row) * self.row_bytes)
+            self.f.write(data[k].tobytes())
+
+    def close(self) -> None:
+        if not self.f.closed:
+            self.f.flush()
+            os.fsync(self.f.fileno())
+            self.f.close()
+
+
+def _build(source: Source, table: FrameTable, path: Path, shape: tuple, workers: int | None,
+           quiet: bool) -> None:
+    """Decode every frame into ``path`` (atomically), then write its marker."""
+    directory, (_, size, _, channels) = path.parent, shape
+    try:
         free = shutil.disk_usage(directory).free
     except OSError as e:
         raise storage_error(path, e) from None
@@ -109,8 +161,7 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
         raise EgoequivError(f"no space left on {directory} (needs about {needs / 1e6:.0f} MB, "
                             f"{free / 1e6:.0f} MB free); set EGOEQUIV_CACHE to another folder")
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8,
-                                    shape=(len(table), size, size, channels))
+    out = _RowWriter(tmp, shape)
     chunks = source.chunks(table.refs)  # each decoded once, by one worker
     jobs = [([table.refs[i] for i in rows], size, channels) for rows in chunks]
     workers = workers or os.cpu_count() or 1
@@ -121,24 +172,24 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
             with ctx.Pool(min(workers, len(jobs)), initializer=_init_worker,
                           initargs=(source,)) as pool:
                 for rows, arrays in zip(chunks, pool.imap(_decode, jobs)):
-                    out[rows] = np.stack(arrays)
+                    out.write(rows, arrays)
                     bar.update(len(rows))
         else:
             _init_worker(source)
             for rows, job in zip(chunks, jobs):
-                out[rows] = np.stack(_decode(job))
+                out.write(rows, _decode(job))
                 bar.update(len(rows))
-        out.flush()
-        del out
+        out.close()
         os.replace(tmp, path)
         atomic_write_json(_marker(path), {"shape": list(shape),
-                                          "sample_sha1": _sample_hash(np.load(path, "r"))})
+                                          "sample_sha1": _sample_hash(FrameStore(path))})
     except OSError as e:
+        out.close()
         remove_quietly(tmp)
         raise storage_error(path, e, needs) from None
     except BaseException:  # nothing half-written stays behind
+        out.close()
         remove_quietly(tmp)
         raise
     finally:
         bar.close()
-    return Frames(table, np.load(path, mmap_mode="r"))

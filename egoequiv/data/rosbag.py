@@ -93,6 +93,12 @@ class RosbagSource(Source):
             self._reader.close()
         self._reader = None
 
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: nothing left to close
+            pass
+
     def __getstate__(self):  # a spawned worker opens its own reader
         return {**self.__dict__, "_reader": None, "_reader_pid": None}
 

@@ -18,7 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from egoequiv.losses._checks import check_float, check_index, check_ndim, check_positive
+from egoequiv.losses._checks import (
+    check_float,
+    check_index,
+    check_ndim,
+    check_positive,
+    check_values,
+)
 
 
 def lsm_bin_targets(motion: Tensor, bin_width: float = 0.25, num_bins: int = 20) -> Tensor:
@@ -29,7 +35,7 @@ def lsm_bin_targets(motion: Tensor, bin_width: float = 0.25, num_bins: int = 20)
     check_positive(fn, "bin_width", bin_width)
     if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
         raise ValueError(f"{fn}: num_bins must be an int >= 1, got {num_bins!r}")
-    if torch.isnan(motion).any():
+    if check_values(motion) and torch.isnan(motion).any():
         raise ValueError(f"{fn}: motion {tuple(motion.shape)} contains NaN")
     # edges e_k = (k - num_bins/2) * bin_width, k = 0..num_bins; class = #{k : e_k <= x}
     ks = torch.arange(num_bins + 1, dtype=torch.float64, device=motion.device)

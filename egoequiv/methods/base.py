@@ -73,7 +73,9 @@ class Method(nn.Module):
         relative to each other; ``lam`` is applied by ``forward``)."""
         return {}
 
-    def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
+    def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """(total loss, its named parts detached): the parts stay on the device (reading
+        them every step would stall an accelerator; the trainer reads them every log_every)."""
         streams = [s for s in STREAMS if s in batch]
         sizes = [len(batch[s]) for s in streams]
         feats = self.backbone(torch.cat([batch[s] for s in streams]))
@@ -90,4 +92,4 @@ class Method(nn.Module):
             weight = self.cfg.lam if "softmax" in parts else 1.0
             total = total + weight * sum(unsup.values())
             parts.update(unsup)
-        return total, {k: float(v.detach()) for k, v in parts.items()}
+        return total, {k: v.detach() for k, v in parts.items()}

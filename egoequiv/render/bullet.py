@@ -8,8 +8,8 @@ import sys
 from dataclasses import dataclass
 
 import numpy as np
-import pybullet_data
 
+from egoequiv.errors import EgoequivError
 from egoequiv.render.parts import Part
 
 
@@ -22,6 +22,9 @@ def pb():
         try:
             os.dup2(devnull, 2)
             import pybullet  # noqa: F401
+        except ImportError:
+            raise EgoequivError("the rendered worlds (rendered-objects, rendered-drive, the "
+                                "demo) need pybullet: pip install pybullet") from None
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -70,7 +73,10 @@ def camera_forward(view: np.ndarray) -> np.ndarray:
     return -m[2, :3]
 
 
-_SPHERE_MESH = os.path.join(pybullet_data.getDataPath(), "sphere_smooth.obj")
+def _sphere_mesh() -> str:
+    import pybullet_data
+
+    return os.path.join(pybullet_data.getDataPath(), "sphere_smooth.obj")
 
 
 class Renderer:
@@ -100,7 +106,7 @@ class Renderer:
         elif part.shape == "capsule":
             shape = p.createVisualShape(p.GEOM_CAPSULE, radius=s[0], length=s[1], **kw)
         else:  # ellipsoid: pybullet_data's unit sphere mesh, scaled per axis
-            shape = p.createVisualShape(p.GEOM_MESH, fileName=_SPHERE_MESH, meshScale=s, **kw)
+            shape = p.createVisualShape(p.GEOM_MESH, fileName=_sphere_mesh(), meshScale=s, **kw)
         p.createMultiBody(baseMass=0, baseVisualShapeIndex=shape, basePosition=part.pos,
                           baseOrientation=part.quat, physicsClientId=self.client)
 

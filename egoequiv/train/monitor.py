@@ -55,12 +55,19 @@ class TrainingMonitor:
         self.local = np.split(inverse, np.cumsum([len(p) for p in parts])[:-1])
 
     @torch.no_grad()
-    def __call__(self, method, images: torch.Tensor, normalizer: Normalizer) -> dict:
+    def __call__(self, method, images, normalizer: Normalizer) -> dict:
+        """``images``: the frames on the device (a tensor) or on disk (a FrameStore)."""
         was_training = method.training
         method.eval()
-        idx = torch.from_numpy(self.frames).to(images.device)
-        feats = [method.backbone(normalizer(images[idx[s:s + 512]]))
-                 for s in range(0, len(idx), 512)]
+        device = next(method.parameters()).device
+
+        def frames(rows: np.ndarray) -> torch.Tensor:
+            if isinstance(images, torch.Tensor):
+                return images[torch.from_numpy(rows).to(device)]
+            return torch.from_numpy(images[rows]).to(device)
+
+        feats = [method.backbone(normalizer(frames(self.frames[s:s + 512])))
+                 for s in range(0, len(self.frames), 512)]
         zt = torch.cat([f[method.feature_layer] for f in feats]).float()
         z = zt.cpu().numpy().astype(np.float64)
         a, b, c, d, fi, fj, hi, hj, val = self.local
@@ -76,8 +83,8 @@ class TrainingMonitor:
             maps = fit_maps(z[fi], z[fj], self.fit.pattern, self.num_patterns)
             out["equivariance_heldout"] = error_with_maps(maps, z[hi], z[hj],
                                                           self.held.pattern)["mean"]
-            pattern = torch.from_numpy(self.held.pattern).to(images.device)
-            mapped = method.map_features(zt[torch.from_numpy(hi).to(images.device)], pattern)
+            pattern = torch.from_numpy(self.held.pattern).to(device)
+            mapped = method.map_features(zt[torch.from_numpy(hi).to(device)], pattern)
             if mapped is not None:
                 out["learned_map_heldout"] = learned_map_error(
                     mapped.float().cpu().numpy(), z[hj], z[hi], self.held.pattern,

@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from egoequiv.config import Config, to_dict
@@ -24,6 +23,7 @@ from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.train.checkpoint import build_method, read_checkpoint, save_checkpoint
 from egoequiv.train.combine import combine_frames
+from egoequiv.train.loader import BatchLoader
 from egoequiv.train.monitor import CURVES, TrainingMonitor, monitor_curves, stop_iteration
 from egoequiv.train.sampler import BatchSampler
 from egoequiv.train.task import Task, build_task, pattern_summary
@@ -33,7 +33,7 @@ from egoequiv.utils.progress import progress
 
 #: config keys that may differ when resuming (they do not change the result)
 RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
-                     "monitor_every"}
+                     "monitor_every", "device_cache_mb", "prefetch", "compile"}
 #: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
 #: code, so a checkpoint gets the same numbers from both)
 TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
@@ -142,7 +142,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     method = build_method(cfg, shape["in_channels"], shape["num_classes"],
                           shape["num_patterns"], shape["motion_dim"])
     method = method.to(device=device, memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+    lr = cfg.lr * (world if cfg.lr_scaling == "linear" else 1)
+    optimizer = torch.optim.SGD(method.parameters(), lr=lr, momentum=cfg.momentum,
                                 nesterov=True, weight_decay=cfg.weight_decay)
     normalizer = Normalizer.fit(frames.images, task.train)
     history, start, elapsed_before, best_model = [], 0, 0.0, None
@@ -157,11 +158,16 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
             method, device_ids=[device.index] if device.type == "cuda" else None)
+    if cfg.compile:
+        model = torch.compile(model)
 
     sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
-    images = torch.from_numpy(np.array(frames.images)).to(device)
-    labels = torch.from_numpy(task.table.labels).to(device) if task.table.labels is not None \
-        else None
+    loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
+                         cfg.device_cache_mb, cfg.prefetch)
+    if rank == 0 and not quiet:
+        scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
+            if lr != cfg.lr else ""
+        print(f"egoequiv: {loader.placement}; {world} process(es){scale}", file=sys.stderr)
 
     def save(iteration: int, seconds: float) -> None:
         if rank == 0:
@@ -178,37 +184,42 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     loop_start = time.perf_counter()
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
                    disable=quiet or rank > 0, initial=start)
-    running, done = None, start
+    done = start
+    log = _LossLog(device)
     best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=cfg.precision == "bf16")
+    batches = loader.batches(start, cfg.iters)
     for it in range(start, cfg.iters):
         if stopped:
+            batches.close()
             break
         done = it + 1
-        batch = _to_batch(sampler.sample(it), images, labels, normalizer, device)
-        loss, parts = model(batch)
+        with autocast:
+            loss, parts = model(next(batches))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        value = float(loss.detach())
-        if not np.isfinite(value):
-            raise TrainingDiverged(f"training diverged at iteration {it + 1} (loss {value}); "
-                                   "lower lr or lam")
-        running = value if running is None else 0.95 * running + 0.05 * value
+        log.add(it + 1, loss, parts)  # on the device: no host sync in the step
         if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
-            history.append({"iteration": it + 1, "loss": value, **parts})
-            bar.set_postfix(loss=f"{running:.4f}")
+            values = log.read(it + 1)  # one sync per log_every steps; raises on NaN
+            history.append({"iteration": it + 1, **values})
+            bar.set_postfix(loss=f"{values['loss']:.4f}")
         if monitor is not None and (it + 1) % cfg.monitor_every == 0:
-            history.append({"iteration": it + 1, **monitor(method, images, normalizer)})
+            history.append({"iteration": it + 1,
+                            **monitor(method, loader.images, normalizer)})
             best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
             if cfg.patience and best_iteration == it + 1:  # early stopping keeps the best
                 best_model = {k: v.detach().cpu().clone() for k, v in method.state_dict().items()}
         bar.update(1)
         seconds = elapsed_before + time.perf_counter() - loop_start
         if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or stopped:
+            log.read(it + 1)  # never save a diverged model
             save(it + 1, seconds)
         if callback is not None:
             callback(it + 1)
     bar.close()
+    batches.close()
     train_seconds = elapsed_before + time.perf_counter() - loop_start
     if rank > 0:
         return {}
@@ -237,6 +248,32 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "config.json", to_dict(cfg))
     return metrics
+
+
+class _LossLog:
+    """The loss of the latest step and its parts, and whether any step since the last read
+    had a non-finite loss, all kept on the device; ``read`` syncs once. (Logging the step's
+    own values rather than a window mean keeps a resumed run's history exact.)"""
+
+    def __init__(self, device: torch.device):
+        self.last, self.first = {}, None
+        self.bad = torch.zeros((), dtype=torch.bool, device=device)
+
+    def add(self, iteration: int, loss: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
+        self.last = {"loss": loss.detach(), **parts}
+        self.bad = self.bad | ~torch.isfinite(self.last["loss"])
+        self.first = iteration if self.first is None else self.first
+
+    def read(self, iteration: int) -> dict[str, float]:
+        if not self.last:
+            return {}
+        values = torch.stack([self.bad.float(), *(v.float() for v in self.last.values())])
+        bad, *rest = values.cpu().tolist()
+        if bad:
+            raise TrainingDiverged(f"training diverged between iterations {self.first} and "
+                                   f"{iteration} (a non-finite loss); lower lr or lam")
+        self.first = None
+        return dict(zip(self.last, rest))
 
 
 #: keys every run's metrics.json has, measured or None
@@ -274,35 +311,19 @@ def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> floa
     optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 nesterov=True)
     sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed)
-    images = torch.from_numpy(np.array(frames.images)).to(device)
-    labels = torch.from_numpy(task.table.labels).to(device) \
-        if task.table.labels is not None else None
     normalizer = Normalizer.fit(frames.images, task.train)
+    loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
+                         cfg.device_cache_mb, cfg.prefetch)
     start = 0.0
-    for it in range(steps + 3):
+    for it, batch in enumerate(loader.batches(0, steps + 3)):
         if it == 3:
             start = time.perf_counter()
-        loss, _ = method(_to_batch(sampler.sample(it), images, labels, normalizer, device))
+        loss, _ = method(batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
     float(loss.detach())  # waits for the device
     return (time.perf_counter() - start) / steps
-
-
-def _to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,
-              device: torch.device) -> dict:
-    """Gather the uint8 frames of every stream once, normalise them once, split by stream."""
-    streams = [k for k in ("x", "pos_i", "pos_j", "neg_i", "neg_j") if k in idx]
-    flat = torch.from_numpy(np.concatenate([idx[k] for k in streams])).to(device)
-    x = normalizer(images[flat])
-    batch = dict(zip(streams, x.split([len(idx[k]) for k in streams])))
-    if "x" in idx:
-        batch["y"] = labels[flat[: len(idx["x"])]]
-    if "pattern" in idx:
-        batch["pattern"] = torch.from_numpy(idx["pattern"]).to(device)
-        batch["motion"] = torch.from_numpy(idx["motion"]).to(device)
-    return batch
 
 
 def load_metrics(out_dir: str | Path) -> dict:

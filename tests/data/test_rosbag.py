@@ -106,9 +106,7 @@ def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None,
 
         writer, serialize = Writer(path), store.serialize_ros1
     else:
-        from rosbags.rosbag2 import Writer
-
-        from rosbags.rosbag2 import StoragePlugin
+        from rosbags.rosbag2 import StoragePlugin, Writer
 
         plugin = StoragePlugin.MCAP if mcap else StoragePlugin.SQLITE3
         writer = Writer(path, version=9, storage_plugin=plugin)

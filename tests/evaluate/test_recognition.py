@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from egoequiv.evaluate.recognition import (
+    ABSENT,
     default_topk,
     few_label_recognition,
+    fit_linear_probe,
     knn_classify,
     linear_probe,
     topk_accuracy,
@@ -64,3 +66,51 @@ def test_few_label_recognition_is_deterministic_and_chance_on_noise():
     assert k["topk_mean"] == k["top1_mean"]
     with pytest.raises(ValueError):
         few_label_recognition(z, y, train, test, 3, 1, classifier="svm")
+
+
+def brute_force_probe(z, y, c, weight_decay):
+    """The probe's objective written out (mean cross-entropy + wd ||W||^2, bias free),
+    minimised by scipy's L-BFGS-B from zero: the reference the sklearn fit must match."""
+    from scipy.optimize import minimize
+    from scipy.special import logsumexp
+
+    mean, std = z.mean(0), z.std(0)
+    x = (z - mean) / std
+    d = x.shape[1]
+
+    def objective(theta):
+        w, b = theta[:d * c].reshape(d, c), theta[d * c:]
+        logits = x @ w + b
+        log_p = logits - logsumexp(logits, axis=1, keepdims=True)
+        loss = -log_p[np.arange(len(y)), y].mean() + weight_decay * (w * w).sum()
+        g = np.exp(log_p)
+        g[np.arange(len(y)), y] -= 1
+        g /= len(y)
+        grad_w = x.T @ g + 2 * weight_decay * w
+        return loss, np.concatenate([grad_w.ravel(), g.sum(0)])
+
+    res = minimize(objective, np.zeros(d * c + c), jac=True, method="L-BFGS-B",
+                   options={"maxiter": 5000, "gtol": 1e-10, "ftol": 1e-15})
+    return (((z - mean) / std) @ res.x[:d * c].reshape(d, c) + res.x[d * c:])
+
+
+@pytest.mark.parametrize("classes, weight_decay", [(2, 1e-3), (5, 1e-3), (5, 1e-1)])
+def test_probe_matches_its_objective_minimised_by_brute_force(classes, weight_decay):
+    rng = np.random.default_rng(classes)
+    z, y = _clusters(rng, 12, classes, d=8, spread=2.0)  # overlapping: the penalty matters
+    ours = fit_linear_probe(z, y, classes, weight_decay, max_iter=2000, tol=1e-8).logits(z)
+    ref = brute_force_probe(z, y, classes, weight_decay)
+    # logits are defined up to a per-row constant: compare them centred
+    centred = [a - a.mean(axis=1, keepdims=True) for a in (ours, ref)]
+    np.testing.assert_allclose(centred[0], centred[1], atol=1e-2)  # a float32 fit
+    assert (ours.argmax(1) == ref.argmax(1)).all()
+
+
+def test_probe_never_predicts_a_class_without_training_images():
+    rng = np.random.default_rng(0)
+    z, y = _clusters(rng, 10, 3)
+    logits = fit_linear_probe(z, y, num_classes=5).logits(z)
+    assert logits.shape == (30, 5) and (logits[:, 3:] == ABSENT).all()
+    assert (logits.argmax(1) == y).all()
+    one = fit_linear_probe(z[y == 1], y[y == 1], num_classes=3).logits(z)
+    assert (one.argmax(1) == 1).all()

@@ -201,3 +201,31 @@ def test_pairs_from_kitti_labels_from_scene15(tmp_path, shared_data):
                  "--metrics", "recognition,equivariance"]) == 0
     evaluated = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert evaluated["top1"] == pytest.approx(metrics["top1"])
+
+
+def test_streaming_from_disk_trains_bit_identically_to_frames_on_the_device(tmp_path, eth80):
+    """device_cache_mb=0 streams every batch from the cache file (read in the step, or by
+    the prefetch thread); the batches, and so the weights, are those of the in-memory run."""
+    cfg = dict(method="equiv+drlim", iters=8, checkpoint_every=4)
+    train(tiny(**cfg), eth80, tmp_path / "memory", quiet=True)
+    a = read_checkpoint(tmp_path / "memory" / "checkpoint.pt")["model"]
+    history = json.loads((tmp_path / "memory" / "metrics.json").read_text())["history"]
+    for prefetch in (0, 2):
+        out = tmp_path / f"disk{prefetch}"
+        streamed = train(tiny(**cfg, device_cache_mb=0, prefetch=prefetch), eth80, out,
+                         quiet=True)
+        b = read_checkpoint(out / "checkpoint.pt")["model"]
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        assert streamed["history"] == history
+
+
+def test_a_diverging_run_stops_within_log_every_steps(tmp_path, eth80):
+    from egoequiv.train.trainer import TrainingDiverged
+
+    seen = []
+    with pytest.raises(TrainingDiverged, match=r"diverged between iterations 1 and 4 "
+                                               r"\(a non-finite loss\)"):
+        train(tiny(method="drlim", lr=1e30, iters=40, log_every=4, checkpoint_every=40),
+              eth80, tmp_path, quiet=True, callback=seen.append)
+    assert max(seen) < 4  # stopped at the first read, iteration 4
+    assert not (tmp_path / "checkpoint.pt").exists()  # nothing diverged was saved
