@@ -61,15 +61,20 @@ def cmd_info(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    labelled = (f"{info['num_classes']} classes, {info['num_labelled']} labelled"
-                if info["num_classes"] is not None else "unlabelled")
+    present = sorted({table.class_names[c] for c in table.labels if c >= 0}) \
+        if table.labels is not None and table.class_names else []
+    labelled = "unlabelled" if info["num_classes"] is None else \
+        f"{info['num_classes']} classes, {info['num_labelled']} labelled" + (
+            f" ({len(present)} present: {', '.join(present[:5])})"
+            if len(present) < info["num_classes"] else "")
+    still = table.motor_spec.names == ("still",)
+    layout = "still images (each its own sequence: no pairs)" if still else info["layout"]
     rows = [("source", info["source"]), ("images", info["num_images"]),
-            ("sequences", info["num_sequences"]), ("labels", labelled),
-            ("layout", info["layout"])]
+            ("sequences", info["num_sequences"]), ("labels", labelled), ("layout", layout)]
     if info["splits"]:
         rows.append(("splits", ", ".join(f"{k or '(none)'} {v}"
                                          for k, v in info["splits"].items())))
-    for m in info["motor"]:
+    for m in [] if still else info["motor"]:
         cyclic = f", cyclic {m['period']:g}" if m["period"] else ""
         rows.append((f"motor {m['name']}",
                      f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))

@@ -10,8 +10,10 @@ def register(sub) -> None:
                                    "OUT/results.json and PNG plots.")
     p.add_argument("--out", default="demo-out", help="output folder (default demo-out)")
     p.add_argument("--quick", action="store_true", help="a small version (about 3 minutes)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0,
+                   help="base seed: label split k of every method uses seed + k (default 0)")
+    p.add_argument("--device", default="auto",
+                   help="auto (cuda when available, else cpu), cpu, cuda or cuda:N")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=run)
 

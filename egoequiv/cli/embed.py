@@ -9,7 +9,12 @@ from egoequiv.cli.common import positive_int
 
 
 def register(sub) -> None:
-    p = sub.add_parser("embed", help="write features z(x) of a dataset's frames (.npy)")
+    p = sub.add_parser("embed", help="write features z(x) of a dataset's frames (.npy)",
+                       description="Write the features z(x) of every frame of a dataset, "
+                                   "computed by a trained checkpoint's network, as FEATURES.npy "
+                                   "(N x D float32, one row per frame in the source's order), "
+                                   "and beside it FEATURES.rows.csv naming each row's frame "
+                                   "(image ref, sequence, time).")
     p.add_argument("--checkpoint", required=True, help="checkpoint.pt of a trained run")
     p.add_argument("--dataset", required=True,
                    help="dataset spec whose frames are embedded, in the source's order")
@@ -36,6 +41,26 @@ def run(args) -> int:
                          run_.shape["in_channels"])
     z, _ = extract_features(run_.method, frames.images, run_.normalizer, device,
                             args.batch_size)
-    atomic_save_npy(Path(args.out), z.astype(np.float32))
-    print(f"{z.shape[0]} x {z.shape[1]} features -> {args.out}")
+    out = Path(args.out)
+    atomic_save_npy(out, z.astype(np.float32))
+    rows = write_row_index(out, frames.table)
+    print(f"{z.shape[0]} x {z.shape[1]} features -> {out} (rows: {rows})")
     return 0
+
+
+def write_row_index(features: Path, table) -> Path:
+    """FEATURES.rows.csv: row, image ref, sequence, time of each row of FEATURES.npy."""
+    import csv
+    import io
+
+    from egoequiv.utils.atomic import atomic_write_text
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["row", "image", "sequence", "time"])
+    for i, ref in enumerate(table.refs):
+        writer.writerow([i, ref, table.sequence_names[table.sequence[i]],
+                         repr(float(table.time[i]))])
+    path = features.with_name(features.name.removesuffix(".npy") + ".rows.csv")
+    atomic_write_text(path, text.getvalue())
+    return path

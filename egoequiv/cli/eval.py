@@ -38,6 +38,7 @@ def _use_patterns(task, patterns, motor: list | None) -> bool:
 
 def run(args) -> int:
     from egoequiv.cli.probe import evaluate_and_write, parse_metrics
+    from egoequiv.errors import DataError, EgoequivError
     from egoequiv.evaluate.model import evaluate_model
     from egoequiv.train.checkpoint import load_run
     from egoequiv.train.trainer import prepare
@@ -49,8 +50,14 @@ def run(args) -> int:
     cfg = run_.cfg
     dataset = args.dataset or run_.dataset
     labelled = args.labelled_dataset or (None if args.dataset else run_.labelled_dataset)
-    _, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled,
-                      channels=run_.shape["in_channels"])
+    try:
+        _, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled,
+                          channels=run_.shape["in_channels"])
+    except DataError as e:
+        if args.dataset:
+            raise
+        raise EgoequivError(f"{e} (the dataset this checkpoint was trained on; pass "
+                            "--dataset SPEC to evaluate on data where it is now)") from None
     notes = []
     own = _use_patterns(task, run_.patterns, run_.shape.get("motor"))
     if not own:

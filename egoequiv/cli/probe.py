@@ -67,10 +67,13 @@ def evaluate_and_write(z, task, args, meta: dict, measure=None) -> dict:
                    labels_per_class=args.labels_per_class, splits=args.splits,
                    max_pairs=args.max_pairs)
     result = measure(**options) if measure else run_suite(z, task, **options)
+    if measure is None:  # features alone have no head: their accuracy is the probe's
+        for key in ("top1", "top1_std", "top1_source"):
+            result.pop(key, None)
     metrics = {**meta, **result}
     atomic_write_json(out / "metrics.json", metrics)
     summary = ", ".join(f"{k} {metrics[k]:.3f}" for k in
-                        ("top1", "equivariance_error", "slowness_auroc", "mrr")
+                        ("top1", "probe_top1", "equivariance_error", "slowness_auroc", "mrr")
                         if isinstance(metrics.get(k), float))
     print(f"{meta['method']} on {meta['dataset']}: {summary or 'no measurement'} "
           f"-> {out / 'metrics.json'}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from egoequiv.errors import EgoequivError
 
 
@@ -52,3 +54,20 @@ def convert_options(source_name: str, options: dict[str, str], types: dict[str, 
                 f"dataset {source_name!r}: option {key}={value!r} is not a valid {kind.__name__}"
             ) from None
     return out
+
+
+def resolve_spec(spec: str) -> str:
+    """The spec with its path made absolute (when it names an existing file or folder), so
+    that a checkpoint's dataset still opens from another working directory."""
+    name, path, options = parse_spec(spec)
+    if not path:
+        return spec
+    try:
+        full = Path(path).expanduser()
+        if not full.exists():
+            return spec
+        full = full.resolve()
+    except OSError:
+        return spec
+    rest = ",".join([str(full), *(f"{k}={v}" for k, v in options.items())])
+    return f"{name}:{rest}"

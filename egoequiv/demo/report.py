@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from egoequiv.demo.plan import DemoPlan
-from egoequiv.evaluate.report import dataset_section, meanings
+from egoequiv.evaluate.report import conclusion_section, dataset_section, meanings
 from egoequiv.utils.atomic import atomic_write_text
 
 
@@ -30,17 +30,22 @@ def write_demo_report(out: Path, plan: DemoPlan, results: dict, runs: dict) -> P
         "our data, not the paper's numbers. Cells are mean ± std (sample std) over label "
         "splits; each split has its own labelled subset and seed.",
         "",
+        "## Conclusions",
+        "",
     ]
     for name, task in results["tasks"].items():
-        lines += dataset_section(task["title"], runs[name], out, f"figures/{name}")
-        motor = ", ".join(f"Δ{m['name']} ({m['unit']})" for m in task["motor"])
-        centres = "; ".join(f"g{g} = (" + ", ".join(f"{v:+.2f}" for v in c) + ")"
-                            for g, c in enumerate(task["pattern_centres"]))
+        lines += conclusion_section(task["title"], runs[name])
+    for name, task in results["tasks"].items():
+        lines += dataset_section(task["title"], runs[name], out / "figures", name,
+                                 image_prefix="figures/")
+        labels = task.get("pattern_labels") or [
+            "(" + ", ".join(f"{v:+.2f}" for v in c) + ")" for c in task["pattern_centres"]]
+        centres = "; ".join(f"g{g} = {label}" for g, label in enumerate(labels))
         lines += [
             f"Data: `{task['dataset']}`, {task['num_frames']} frames, "
             f"{task['num_classes'] or 'no'} classes; {task['num_train_pairs']} unlabelled "
-            f"training pairs in {task['num_patterns']} motion patterns; centres in {motor}: "
-            f"{centres}.", "",
+            f"training pairs in {task['num_patterns']} motion patterns, the same in every "
+            f"split: {centres}.", "",
             f"![motion patterns](figures/{name}_motion_patterns.png)",
             f"![example pairs per pattern](figures/{name}_pattern_examples.png)", "",
         ]

@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from egoequiv.config import load_config, to_dict
 from egoequiv.demo.plan import PLANS, DemoPlan, TaskPlan
 from egoequiv.demo.report import write_demo_report
 from egoequiv.evaluate.plots import plot_curves
 from egoequiv.evaluate.report import summarise
 from egoequiv.experiment import run_one
+from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
 from egoequiv.train.monitor import slowness_curve
 from egoequiv.train.trainer import prepare
@@ -29,6 +32,8 @@ def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: st
     start = time.perf_counter()
     results, runs = {"plan": plan.name, "seed": seed, "tasks": {}}, {}
     clock = RunClock(sum(len(tp.methods) * tp.splits for tp in plan.tasks))
+    for tp in plan.tasks:
+        clock.plan(tp.name, len(tp.methods) * tp.splits)
     for tp in plan.tasks:
         log(f"[demo] task {tp.name}: {tp.dataset}, methods {', '.join(tp.methods)}, "
             f"{tp.splits} label split(s)")
@@ -46,19 +51,33 @@ def run_demo(out_dir: str | Path, quick: bool = False, seed: int = 0, device: st
 
 
 class RunClock:
-    """Counts finished runs and estimates the time left from the runs trained so far."""
+    """Counts finished runs and estimates the time left from the runs trained so far: the
+    mean time of a run of this task (training and measuring, not the data's rendering,
+    which each task does once, before its runs) times the runs left, per task."""
 
     def __init__(self, total: int):
-        self.total, self.done, self.trained, self.start = total, 0, 0, time.perf_counter()
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.seconds: dict[str, list[float]] = {}
+        self.left: dict[str, int] = {}
 
-    def tick(self, reused: bool) -> str:
+    def plan(self, task: str, runs: int) -> None:
+        self.left[task] = runs
+
+    def tick(self, task: str, seconds: float | None) -> str:
+        """A run of ``task`` finished in ``seconds`` (None: reused from an earlier call)."""
         self.done += 1
-        self.trained += not reused
+        self.left[task] -= 1
+        if seconds is not None:
+            self.seconds.setdefault(task, []).append(seconds)
         elapsed = time.perf_counter() - self.start
-        left = self.total - self.done
-        eta = f", about {elapsed / self.trained * left / 60:.1f} min left" \
-            if self.trained and left else ""
-        return f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed{eta}"
+        every = [s for v in self.seconds.values() for s in v]
+        if not every or self.done == self.total:
+            return f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed"
+        left = sum(n * float(np.mean(self.seconds.get(t) or every))
+                   for t, n in self.left.items())
+        return (f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed, about "
+                f"{left / 60:.1f} min of runs left (tasks not started yet also render "
+                "their data first)")
 
 
 def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, quiet: bool,
@@ -79,11 +98,13 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             cfg = load_config(overrides={**tp.config, "method": method, "seed": seed + split,
                                          "label_split": split, "device": device})
             run_dir = out / "runs" / tp.name / method / f"split{split}"
+            started = time.perf_counter()
             metrics = run_one(cfg, tp.dataset, run_dir, plan.metrics, quiet)
             runs.append(metrics)
+            seconds = None if metrics["reused"] else time.perf_counter() - started
             log(f"[demo] {tp.name} {method} split {split}: top1 {_fmt(metrics.get('top1'))}, "
                 f"equivariance error {_fmt(metrics.get('equivariance_error'))} "
-                f"({clock.tick(metrics['reused'])})")
+                f"({clock.tick(tp.name, seconds)})")
     curves = {r["method"]: slowness_curve(r.get("history", [])) for r in runs
               if r.get("label_split") == 0}
     if any(curves.values()):
@@ -95,6 +116,7 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             "num_train_pairs": int(len(task.pairs)),
             "num_patterns": task.patterns.num_patterns,
             "pattern_centres": task.patterns.centres_in_units().round(3).tolist(),
+            "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
             "motor": spec.describe(), "config": {k: v for k, v in to_dict(base).items()
                                                  if k not in ("method", "seed", "label_split")},
             "summary": summarise(runs)}, runs

@@ -98,34 +98,55 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def plot_retrieval_grid(images: np.ndarray, queries: np.ndarray, neighbours: np.ndarray,
-                        true_next: np.ndarray | None, path, title: str = "") -> Path:
-    """One row per query: the query image, a gap, then its neighbours; the true next frame
-    framed green, the query framed black.
+                        true_next: np.ndarray | None, path, title: str = "",
+                        row_labels: Sequence[str] | None = None) -> Path:
+    """One row per query: the query image (framed black), a gap, its k neighbours, and, when
+    ``true_next`` is given, a last column with the true next view: framed green when it is
+    among the k neighbours (which are then framed green too), orange when it is not.
 
     ``images`` (N, H, W, C) uint8 or float; ``queries`` (Q,) and ``neighbours`` (Q, k) frame
-    indices; ``true_next`` (Q,) frame index (or -1) to mark, or None. One mosaic image is drawn.
+    indices; ``true_next`` (Q,) frame indices or None; ``row_labels`` name each row (the
+    motion). Columns are titled "query", "1".."k" and "true next".
     """
     neighbours = np.asarray(neighbours)
     q, k = neighbours.shape
+    extra = true_next is not None
     h, w = np.asarray(images[0]).shape[:2]
     b = max(1, h // 8)  # frame width
     cell_h, cell_w = h + 2 * b, w + 2 * b
-    canvas = np.ones((q * cell_h, (k + 1) * cell_w + b, 3))
+    cols = k + 1 + extra
+    canvas = np.ones((q * cell_h, cols * cell_w + b * (1 + extra), 3))
     for r in range(q):
-        for c in range(k + 1):
-            frame = int(queries[r]) if c == 0 else int(neighbours[r, c - 1])
-            hit = c > 0 and true_next is not None and frame == int(true_next[r])
-            colour = (0.2, 0.85, 0.2) if hit else ((0, 0, 0) if c == 0 else (1.0, 1.0, 1.0))
-            y0, x0 = r * cell_h, c * cell_w + (b if c > 0 else 0)
+        truth = int(true_next[r]) if extra else -1
+        hit = truth in set(neighbours[r].tolist())
+        for c in range(cols):
+            if c == 0:
+                frame, colour, x0 = int(queries[r]), (0, 0, 0), 0
+            elif c <= k:
+                frame = int(neighbours[r, c - 1])
+                colour = (0.2, 0.85, 0.2) if frame == truth else (1.0, 1.0, 1.0)
+                x0 = c * cell_w + b
+            else:
+                frame, x0 = truth, c * cell_w + 2 * b
+                colour = (0.2, 0.85, 0.2) if hit else (1.0, 0.55, 0.0)
+            y0 = r * cell_h
             canvas[y0:y0 + cell_h, x0:x0 + cell_w] = colour
             canvas[y0 + b:y0 + b + h, x0 + b:x0 + b + w] = _as_rgb(images[frame])
     scale = 0.9 / max(h, 16)
-    fig = _figure(max(2.0, canvas.shape[1] * scale), max(1.0, canvas.shape[0] * scale) + 0.3)
-    ax = fig.add_axes((0, 0, 1, 0.92 if title else 1))
+    left = 1.6 if row_labels is not None else 0.0
+    fig = _figure(max(2.0, canvas.shape[1] * scale) + left,
+                  max(1.0, canvas.shape[0] * scale) + 0.6)
+    ax = fig.add_axes((left / fig.get_figwidth(), 0, 1 - left / fig.get_figwidth(), 0.88))
     ax.imshow(canvas, interpolation="nearest")
     ax.set_axis_off()
+    heads = ["query", *[str(i + 1) for i in range(k)], *(["true next"] if extra else [])]
+    for c, head in enumerate(heads):
+        x = c * cell_w + cell_w / 2 + (b if 0 < c <= k else 2 * b if c > k else 0)
+        ax.text(x, -b, head, ha="center", va="bottom", fontsize=7)
+    for r, label in enumerate(row_labels or []):
+        ax.text(-b, r * cell_h + cell_h / 2, label, ha="right", va="center", fontsize=7)
     if title:
-        ax.set_title(title, fontsize=8)
+        fig.suptitle(title, fontsize=8)
     return _save(fig, path)
 
 

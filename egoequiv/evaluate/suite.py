@@ -25,6 +25,7 @@ from egoequiv.evaluate import (
 )
 from egoequiv.evaluate.context import Context, Skip
 from egoequiv.evaluate.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
+from egoequiv.motion.patterns import pattern_labels
 
 #: queries ranked against every test frame (a seeded sample of the test pairs beyond this):
 #: each costs one distance to every candidate
@@ -68,7 +69,11 @@ def _equivariance(ctx: Context) -> dict:
                      "over to the test pairs" for g, e in enumerate(r["per_pattern"])
                      if e is not None and e > 1.0]
     if (path := ctx.plot_path("equivariance_per_pattern.png")):
-        plot_equivariance_per_pattern(r["per_pattern"], path)
+        spec = ctx.task.table.motor_spec
+        plot_equivariance_per_pattern(r["per_pattern"], path,
+                                      pattern_labels(ctx.task.patterns, spec.names, spec.units),
+                                      "Equivariance error per motion pattern (refitted maps), "
+                                      "test pairs")
     return {"equivariance_error": r["mean"], "equivariance_error_per_pattern": r["per_pattern"],
             "equivariance_pairs": r["num_pairs"]}
 
@@ -167,8 +172,12 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
         after, _ = retrieval.retrieve_after_motion(ctx.z, ctx.maps, q.i, q.j, q.pattern,
                                                    ctx.task.test, k)
         if (path := ctx.plot_path("retrieval_after_motion.png")):
+            spec = ctx.task.table.motor_spec
+            names = pattern_labels(ctx.task.patterns, spec.names, spec.units)
             plot_retrieval_grid(images, q.i, after, q.j, path,
-                                "nearest test images to M'_g z(x) (green: the true next view)")
+                                "nearest test images to M'_g z(x) after the row's motion "
+                                "(green: the true next view found; orange: missed)",
+                                row_labels=[names[g] for g in q.pattern])
     return {"retrieval_hits@5": float(hit.any(axis=1).mean()) if len(hit) else None}
 
 

@@ -14,6 +14,7 @@ import torch
 from egoequiv.config import Config, to_dict
 from egoequiv.data.cache import Frames, load_frames
 from egoequiv.data.registry import open_source
+from egoequiv.data.spec import resolve_spec
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
 from egoequiv.evaluate.model import evaluate_model
@@ -65,14 +66,14 @@ def prepare(cfg: Config, dataset: str, quiet: bool = False,
 
 def _check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
-        raise EgoequivError(f"--out {out_dir}: exists and is not a folder")
+        raise EgoequivError(f"output folder {out_dir}: exists and is not a folder")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise EgoequivError(f"--out {out_dir}: cannot create the folder ({e.strerror})") \
+        raise EgoequivError(f"output folder {out_dir}: cannot create it ({e.strerror})") \
             from None
     if not os.access(out_dir, os.W_OK):
-        raise EgoequivError(f"--out {out_dir}: folder is not writable")
+        raise EgoequivError(f"output folder {out_dir}: not writable")
 
 
 def _check_method_fits(cfg: Config, task: Task) -> None:
@@ -90,8 +91,8 @@ def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: 
     if not ckpt_path.exists():
         return None
     if not resume:
-        raise EgoequivError(f"{ckpt_path} exists: pass --resume to continue it, "
-                            "or choose another --out")
+        raise EgoequivError(f"{ckpt_path} exists: resume it (resume=True; on the command line "
+                            "--resume), or choose another output folder")
     state = read_checkpoint(ckpt_path)
     old, new = state["config"], to_dict(cfg)
     changed = sorted(k for k in new if old.get(k) != new[k] and k not in RESUMABLE_CHANGES)
@@ -115,6 +116,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     None: all), with their plots in ``plots_dir`` when given.
     """
     out_dir = Path(out_dir)
+    dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
+    labelled_dataset = resolve_spec(labelled_dataset) if labelled_dataset else None
     rank, world = distributed_world()
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
@@ -244,6 +247,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         if curve:
             plot_curves({cfg.method: curve}, out_dir / f"{key}_curve.png",
                         f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
+    for w in metrics["warnings"]:  # the measurements' own (the others were shown above)
+        print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
     metrics["warnings"] = summary["warnings"] + task.warnings + metrics["warnings"]
     atomic_write_json(out_dir / "metrics.json", metrics)
     atomic_write_json(out_dir / "config.json", to_dict(cfg))

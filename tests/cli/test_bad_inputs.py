@@ -54,7 +54,7 @@ def test_feature_layer_the_backbone_lacks(tmp_path, capsys, shared_data):
 
 @pytest.mark.parametrize("make_out, message", [
     (lambda p: (p / "f").write_text("x") and p / "f", "exists and is not a folder"),
-    (lambda p: (p / "f").write_text("x") and p / "f" / "run", "cannot create the folder"),
+    (lambda p: (p / "f").write_text("x") and p / "f" / "run", "cannot create it"),
 ])
 def test_bad_out_fails_before_decoding(tmp_path, capsys, make_out, message):
     out = make_out(tmp_path)
@@ -146,7 +146,7 @@ def test_checkpoint_exists_is_checked_before_decoding(tmp_path):
     from egoequiv.train.trainer import train
 
     (tmp_path / "checkpoint.pt").write_bytes(b"x")
-    with pytest.raises(EgoequivError, match="pass --resume"):
+    with pytest.raises(EgoequivError, match=r"resume=True; on the command line --resume"):
         train(load_config(), "eth80:/nonexistent/never/decoded", tmp_path, quiet=True)
 
 

@@ -8,8 +8,14 @@ TINY = ["--set", "image_size=16", "--set", "channels=1", "--set", "conv_channels
         "--set", "hidden_dim=16", "--set", "feature_dim=8", "--set", "batch_size=8"]
 
 
-def test_train_then_embed(tmp_path, shared_data, capsys):
-    spec = f"eth80:{shared_data / 'eth80'}"
+def test_train_then_embed_and_eval_from_another_folder(tmp_path, shared_data, capsys,
+                                                       monkeypatch):
+    import os
+    import shutil
+
+    shutil.copytree(shared_data / "eth80", tmp_path / "data" / "eth80")
+    monkeypatch.chdir(tmp_path / "data")
+    spec = "eth80:eth80"  # a relative path, as a user types it
     rc = main(["train", "--dataset", spec, "--method", "equiv", "--out", str(tmp_path / "r"),
                "--iters", "4", "--quiet", *TINY])
     assert rc == 0
@@ -20,6 +26,19 @@ def test_train_then_embed(tmp_path, shared_data, capsys):
     assert rc == 0
     z = np.load(tmp_path / "z.npy")
     assert z.shape == (3280, 8) and np.isfinite(z).all()
+    rows = (tmp_path / "z.rows.csv").read_text().splitlines()
+    assert rows[0] == "row,image,sequence,time" and len(rows) == 3281
+    assert rows[1].startswith("0,") and "eth80" in rows[1]
+    # the checkpoint holds the resolved path: eval works from another folder
+    os.chdir(tmp_path)
+    assert main(["eval", "--checkpoint", "r/checkpoint.pt", "--device", "cpu", "--metrics",
+                 "equivariance", "--no-plots"]) == 0
+    # and once the data has moved, the error says to pass --dataset
+    shutil.move(tmp_path / "data" / "eth80", tmp_path / "moved")
+    capsys.readouterr()
+    assert main(["eval", "--checkpoint", "r/checkpoint.pt", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "pass --dataset SPEC" in err
 
 
 def test_unknown_method_and_dataset_list_valid_ones(tmp_path, capsys):

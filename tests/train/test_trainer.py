@@ -84,7 +84,7 @@ def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path, eth80):
 
 def test_existing_run_needs_resume_and_same_settings(tmp_path, eth80):
     train(tiny(method="clsnet"), eth80, tmp_path, quiet=True)
-    with pytest.raises(EgoequivError, match="pass --resume"):
+    with pytest.raises(EgoequivError, match="resume=True"):
         train(tiny(method="clsnet"), eth80, tmp_path, quiet=True)
     with pytest.raises(EgoequivError, match="different settings.*lam"):
         train(tiny(method="clsnet", lam=0.5), eth80, tmp_path, resume=True, quiet=True)

@@ -1,0 +1,114 @@
+"""What a reader should conclude from a table of runs, in words: the best method on each
+measure, whether its lead over the next exceeds the spread over label splits, how far each
+equivariance error lies below the identity's 1.0, and what the runs' warnings mean.
+
+The rule for "a real difference": the gap between the best and the runner-up means must be
+larger than the larger of their two sample standard deviations over splits. With one split
+per method there is no spread, and the report says so instead of declaring a winner.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: the measures a conclusion is drawn on: (key, name, True if higher is better)
+MEASURES = [("top1", "top-1", True), ("probe_top1", "probe top-1", True),
+            ("equivariance_error", "equivariance error (refitted maps)", False),
+            ("learned_map_error", "learned-map error", False),
+            ("slowness_auroc", "slowness AUROC", True), ("mrr", "MRR", True),
+            ("hits@1", "hits@1", True), ("egomotion_r2", "egomotion R²", True),
+            ("nbv_chosen", "next-best-view accuracy", True)]
+
+#: what a warning's kind means for the numbers next to it
+WARNING_MEANINGS = [
+    ("no test pairs", "that motion pattern has no test pair: its per-pattern error is not "
+                      "measured, and the mean error averages the other patterns only"),
+    ("no training pairs to fit its map", "that pattern's refitted map could not be fitted; "
+                                         "it is left out of the error"),
+    ("worse than no change", "the refitted map, fitted on training pairs, predicts the test "
+                             "pairs worse than the identity: that pattern is not learned in a "
+                             "way that carries to new sequences"),
+    ("mixes motions", "one affine map cannot model a pattern that lumps different motions; "
+                      "its error is pessimistic"),
+    ("no labelled training frame", "top-1 cannot be earned on those classes"),
+    ("diverged", "the run diverged (lr or lam too high); it has no measurements"),
+    ("0/0", "pairs whose two features are identical are left out of the ratio"),
+]
+
+
+def decimals(std: float | None) -> int:
+    """Decimals that a value with this spread supports: the std's first significant digit,
+    or its first two when they start with 1 or 2 (0.084 -> 2, 0.14 -> 2, 0.0031 -> 3,
+    0.6 -> 1); 3 when there is no spread."""
+    if std is None or not math.isfinite(std) or std <= 0:
+        return 3
+    first = -math.floor(math.log10(std))
+    leading = int(std * 10 ** first)
+    return int(min(4, max(1, first + (leading < 3))))
+
+
+def fmt(mean: float, std: float | None) -> str:
+    d = decimals(std)
+    return f"{mean:.{d}f}" + (f" ± {std:.{d}f}" if std is not None else "")
+
+
+def _stats(values) -> tuple[float | None, float | None, int]:
+    vals = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v)]
+    if not vals:
+        return None, None, 0
+    return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None), \
+        len(vals)
+
+
+def conclusions(runs: list[dict]) -> list[str]:
+    """Markdown bullet lines of conclusions for the runs of one dataset."""
+    methods: dict[str, list[dict]] = {}
+    for r in runs:
+        methods.setdefault(r["method"], []).append(r)
+    lines = []
+    for key, name, higher in MEASURES:
+        stats = {m: _stats([r.get(key) for r in rs]) for m, rs in methods.items()}
+        stats = {m: s for m, s in stats.items() if s[2]}
+        if len(stats) < 2:
+            continue
+        order = sorted(stats, key=lambda m: stats[m][0], reverse=higher)
+        best, second = order[0], order[1]
+        (mb, sb, _), (ms, ss, _) = stats[best], stats[second]
+        gap = abs(mb - ms)
+        spread = max((s for s in (sb, ss) if s is not None), default=None)
+        if spread is None:
+            verdict = "one split each: no spread to judge the gap by"
+        elif gap > spread:
+            verdict = f"the gap {gap:.{decimals(spread)}f} exceeds the split spread " \
+                      f"(largest std {spread:.{decimals(spread)}f})"
+        else:
+            verdict = f"the gap {gap:.{decimals(spread)}f} is inside the split spread " \
+                      f"(largest std {spread:.{decimals(spread)}f}): not a reliable difference"
+        lines.append(f"- **{name}**: best {best} ({fmt(mb, sb)}), then {second} "
+                     f"({fmt(ms, ss)}); {verdict}.")
+    errors = {m: _stats([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}
+    below = [f"{m} {(1 - s[0]) * 100:+.0f} %" if s[0] <= 1 else f"{m} {s[0] - 1:.2f} above"
+             for m, s in sorted(errors.items(), key=lambda kv: kv[1][0] or 9) if s[2]]
+    if below:
+        lines.append("- **equivariance vs the identity** (1.0 = a refitted map predicts the "
+                     "next view no better than no change; % below 1.0): " + ", ".join(below)
+                     + ".")
+    return lines
+
+
+def warning_lines(runs: list[dict]) -> list[str]:
+    """Every distinct warning of the runs, with the methods and splits it came from and what
+    it means for the numbers."""
+    seen: dict[str, list[str]] = {}
+    for r in runs:
+        for w in r.get("warnings") or []:
+            seen.setdefault(w, []).append(f"{r['method']} split {r.get('label_split', 0)}")
+    lines = []
+    for w, where in seen.items():
+        meaning = next((m for key, m in WARNING_MEANINGS if key in w), None)
+        lines.append(f"- {w} ({', '.join(sorted(set(where)))})"
+                     + (f". *Meaning*: {meaning}." if meaning else ""))
+    return lines
