@@ -57,6 +57,10 @@ class Config:
     equiv_pull: str = "relative"  # relative: pull / own displacement (ours); absolute (paper)
     lsm_bin_width: float = 0.25  # lsm bin width in z-score units (ours)
     lsm_hidden: int = 256  # lsm classifier hidden width (ours)
+    vicreg_sim: float = 1.0  # vicreg's weights: Bardes et al.'s 25 : 25 : 1, divided by 25
+    vicreg_var: float = 1.0  #   so that lr and lam suit it as they suit the other methods
+    vicreg_cov: float = 0.04  #   (at 25 : 25 : 1 it diverged at lr 0.01 on ETH-80; ours)
+    simclr_temperature: float = 0.1  # simclr's InfoNCE temperature (Chen et al.: 0.1-0.5)
     # --- optimisation ---
     lr: float = 0.01  # paper: picked for clsnet from {0.1, 0.01, 0.001, 0.0001}
     momentum: float = 0.9  # Nesterov
@@ -100,11 +104,12 @@ _CHOICES = {
     "lr_scaling": ("none", "linear"),
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
-             "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr")
+             "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr",
+             "simclr_temperature")
 _NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
                  "num_patterns", "min_motion", "lam", "drlim_weight", "margin",
                  "equiv_margin_with_drlim", "momentum", "weight_decay", "seed", "workers",
-                 "device_cache_mb", "prefetch")
+                 "device_cache_mb", "prefetch", "vicreg_sim", "vicreg_var", "vicreg_cov")
 
 
 def field_names() -> list[str]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
-               "equiv+drlim-continuous")
-DRIVE_METHODS = ("clsnet", "equiv", "equiv+drlim", "equiv+drlim-continuous")
+               "equiv+drlim-continuous", "equiv+drlim-sie", "vicreg", "simclr")
+DRIVE_METHODS = ("clsnet", "equiv", "equiv+drlim", "equiv+drlim-continuous", "vicreg",
+                 "simclr")
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ QUICK = DemoPlan("quick", (
                      "monitor_every": 20}),
     TaskPlan("drive", "Driving scenes (quick): few labels + unlabelled video pairs",
              "rendered-drive:sequences=2,frames=40,size=32",
-             ("clsnet", "equiv+drlim"), splits=1,
+             ("clsnet", "equiv+drlim", "vicreg", "simclr"), splits=1,
              config={"image_size": 32, "labels_per_class": 10, "iters": 80,
                      "batch_size": 32, "monitor_every": 20}),
 ))

@@ -90,25 +90,28 @@ def conclusions(runs: list[dict]) -> list[str]:
         lines.append(f"- **{name}**: best {best} ({fmt(mb, sb)}), then {second} "
                      f"({fmt(ms, ss)}); {verdict}.")
     errors = {m: _stats([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}
-    below = [f"{m} {(1 - s[0]) * 100:+.0f} %" if s[0] <= 1 else f"{m} {s[0] - 1:.2f} above"
+    below = [f"{m} {(1 - s[0]) * 100:.0f} % below" if s[0] <= 1
+             else f"{m} {(s[0] - 1) * 100:.0f} % above (worse than no change)"
              for m, s in sorted(errors.items(), key=lambda kv: kv[1][0] or 9) if s[2]]
     if below:
-        lines.append("- **equivariance vs the identity** (1.0 = a refitted map predicts the "
-                     "next view no better than no change; % below 1.0): " + ", ".join(below)
+        lines.append("- **equivariance error vs the identity's 1.0** (1.0: a refitted map "
+                     "predicts the next view no better than no change): " + ", ".join(below)
                      + ".")
     return lines
 
 
 def warning_lines(runs: list[dict]) -> list[str]:
-    """Every distinct warning of the runs, with the methods and splits it came from and what
-    it means for the numbers."""
+    """Every distinct warning of the runs, with the methods and splits it came from, grouped
+    under what that kind of warning means for the numbers."""
     seen: dict[str, list[str]] = {}
     for r in runs:
         for w in r.get("warnings") or []:
             seen.setdefault(w, []).append(f"{r['method']} split {r.get('label_split', 0)}")
-    lines = []
+    groups: dict[str, list[str]] = {}
     for w, where in seen.items():
-        meaning = next((m for key, m in WARNING_MEANINGS if key in w), None)
-        lines.append(f"- {w} ({', '.join(sorted(set(where)))})"
-                     + (f". *Meaning*: {meaning}." if meaning else ""))
+        meaning = next((m for key, m in WARNING_MEANINGS if key in w), "other warnings")
+        groups.setdefault(meaning, []).append(f"  - {w} ({', '.join(sorted(set(where)))})")
+    lines = []
+    for meaning, items in groups.items():
+        lines += [f"- *{meaning[0].upper() + meaning[1:]}*:", *items]
     return lines

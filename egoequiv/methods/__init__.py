@@ -8,7 +8,10 @@ from egoequiv.methods.drlim import Drlim
 from egoequiv.methods.equiv import Equiv
 from egoequiv.methods.equiv_drlim import EquivDrlim
 from egoequiv.methods.lsm import Lsm
+from egoequiv.methods.sie import EquivDrlimSie
+from egoequiv.methods.simclr import Simclr
 from egoequiv.methods.temporal import Temporal
+from egoequiv.methods.vicreg import Vicreg
 
 METHODS: dict[str, type[Method]] = {
     "clsnet": ClsNet,
@@ -18,6 +21,9 @@ METHODS: dict[str, type[Method]] = {
     "equiv": Equiv,
     "equiv+drlim": EquivDrlim,
     "equiv+drlim-continuous": EquivDrlimContinuous,
+    "equiv+drlim-sie": EquivDrlimSie,
+    "vicreg": Vicreg,
+    "simclr": Simclr,
 }
 
 

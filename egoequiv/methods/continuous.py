@@ -15,7 +15,11 @@ class EquivDrlimContinuous(Method):
 
     def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
         super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
-        self.map = ContinuousMap(self.feature_dim, motion_dim)
+        self.map = self.make_map(motion_dim)
+
+    def make_map(self, motion_dim: int):
+        """The map M(m) of the continuous motion m (a subclass may use another form)."""
+        return ContinuousMap(self.feature_dim, motion_dim)
 
     def unsupervised(self, z, batch):
         mapped = self.map(z["pos_i"], batch["motion"])

@@ -7,6 +7,10 @@
   bottleneck M_g z = z + U_g ReLU(V_g z + c_g) + b_g, starting at the identity.
 - ``ContinuousMap``: the non-discrete variant, a map that depends on the continuous motion
   m (z-scored): M(m) z = z + sum_k m_k B_k z + C m + c. This form (linear in m) is ours.
+- ``HyperMap``: an SIE-style predictor (Garrido et al., ICML 2023): a hypernetwork turns
+  the motion into the map's weights, M(m) z = z + H(m) z + c(m), with H(m) (D x D) and c(m)
+  the outputs of an MLP of m (one hidden ReLU layer), H scaled by 1/sqrt(D), whose last
+  layer starts at zero (so M starts at the identity). Unlike ContinuousMap it is not linear in m.
 """
 
 from __future__ import annotations
@@ -60,6 +64,25 @@ class ContinuousMap(nn.Module):
     def forward(self, z: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
         """(B, D), (B, K) -> (B, D)."""
         return z + torch.einsum("bk,kde,be->bd", motion, self.basis, z) + self.shift(motion)
+
+
+class HyperMap(nn.Module):
+    def __init__(self, dim: int, motion_dim: int, hidden: int = 64):
+        super().__init__()
+        self.dim = dim
+        self.hidden = nn.Linear(motion_dim, hidden)
+        self.out = nn.Linear(hidden, dim * dim + dim)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, z: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
+        """(B, D), (B, K) -> (B, D)."""
+        d = self.dim
+        params = self.out(torch.relu(self.hidden(motion)))
+        weight, shift = params[:, :d * d].view(-1, d, d), params[:, d * d:]
+        # H(m) / sqrt(D): the map's gain stays O(1) at any width (without it, training at
+        # lr 0.01 diverged within a few steps)
+        return z + torch.einsum("bde,be->bd", weight, z) / d ** 0.5 + shift
 
 
 def make_maps(kind: str, dim: int, num_patterns: int, hidden: int = 256) -> nn.Module:

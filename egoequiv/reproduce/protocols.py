@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
-               "equiv+drlim-continuous")
+               "equiv+drlim-continuous", "equiv+drlim-sie", "vicreg", "simclr")
 #: methods whose equiv weight is searched with drlim's weight kept from drlim's search
-KEEPS_DRLIM = ("equiv+drlim", "equiv+drlim-continuous")
+KEEPS_DRLIM = ("equiv+drlim", "equiv+drlim-continuous", "equiv+drlim-sie")
 LR_GRID = (0.1, 0.01, 0.001, 0.0001)
 
 

@@ -31,10 +31,12 @@ def test_table_has_mean_and_std_over_seeds(tmp_path):
     assert text.index("## Conclusions") < text.index("**Recognition**")
     assert ("- **top-1**: best equiv (0.60 ± 0.14), then drlim (0.450); the gap 0.15 exceeds "
             "the split spread (largest std 0.14).") in text
-    assert "- **equivariance vs the identity**" in text and "equiv +70 %" in text
-    # the stored warning is shown beside the tables, with what it means
-    assert ("- equivariance: pattern 1: no test pairs (equiv split 0). *Meaning*: that motion "
-            "pattern has no test pair") in text
+    assert "- **equivariance error vs the identity's 1.0**" in text
+    assert "equiv 70 % below" in text
+    # the stored warning is shown beside the tables, under what it means
+    assert ("- *That motion pattern has no test pair: its per-pattern error is not measured, "
+            "and the mean error averages the other patterns only*:\n"
+            "  - equivariance: pattern 1: no test pairs (equiv split 0)") in text
     assert "train s" not in text and "NBV 1 view" not in text
     assert "0.900" in text and "0.250" in text  # NBV chosen, MRR columns
     assert "slowness AUROC" not in text  # no run measured it
