@@ -114,7 +114,7 @@ def main() -> int:
     if a.exists() and b.exists():
         import torch
 
-        from egoequiv.train.checkpoint import read_checkpoint
+        from egoequiv.training.checkpoint import read_checkpoint
 
         sa, sb = read_checkpoint(a)["model"], read_checkpoint(b)["model"]
         summary["streamed_equals_device"] = all(torch.equal(sa[k], sb[k]) for k in sa)

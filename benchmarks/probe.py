@@ -49,7 +49,7 @@ def main() -> None:
 
     import numpy as np
 
-    from egoequiv.evaluate.recognition import fit_linear_probe
+    from egoequiv.evaluation.recognition import fit_linear_probe
 
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(args.classes, args.dim))

@@ -5,7 +5,7 @@ over steps/s with the frames in memory, measured in this run, and the peak RSS.
 
 A synthetic uint8 cache (the real file format, random frames) of ``--cache-gb`` is written
 to ``--dir`` (default: a temporary folder, removed afterwards). The real training step
-(``egoequiv.train.loader.BatchLoader`` + ``Method.forward`` + backward + Nesterov SGD) runs
+(``egoequiv.training.loader.BatchLoader`` + ``Method.forward`` + backward + Nesterov SGD) runs
 on it in alternating rounds (medians compared): streaming every batch from the file
 (``device_cache_mb`` below its size; the file's pages are dropped from the OS cache before
 each streamed round, so reads really go to the disk), and with the first ``--memory-mb`` of
@@ -101,8 +101,8 @@ def main() -> None:
     from egoequiv.config import load_config
     from egoequiv.data.store import FrameStore
     from egoequiv.data.tensors import Normalizer
-    from egoequiv.train.checkpoint import build_method
-    from egoequiv.train.loader import BatchLoader
+    from egoequiv.training.checkpoint import build_method
+    from egoequiv.training.loader import BatchLoader
 
     folder = Path(args.dir or tempfile.mkdtemp(prefix="egoequiv-streaming-"))
     folder.mkdir(parents=True, exist_ok=True)

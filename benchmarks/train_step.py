@@ -3,7 +3,7 @@ own matmul FLOP/s, both measured in this run.
 
     python benchmarks/train_step.py [--method equiv+drlim] [--batch-size 128] [--steps 30]
 
-The step is the real one (egoequiv.train.trainer's batch gathering + Method.forward +
+The step is the real one (egoequiv.training.trainer's batch gathering + Method.forward +
 backward + Nesterov SGD) on random uint8 frames, so no data set is needed. FLOPs are
 counted by torch's FlopCounterMode on one step (forward + backward). glibc malloc is kept
 from returning memory to the OS (it otherwise re-faults the same pages every step), by
@@ -55,8 +55,8 @@ def main() -> None:
 
     from egoequiv.config import load_config, parse_overrides
     from egoequiv.data.tensors import Normalizer
-    from egoequiv.train.checkpoint import build_method
-    from egoequiv.train.loader import to_batch as _to_batch
+    from egoequiv.training.checkpoint import build_method
+    from egoequiv.training.loader import to_batch as _to_batch
 
     cfg = load_config(overrides={"method": args.method, "image_size": args.image_size,
                                  "batch_size": args.batch_size, "channels": 3,

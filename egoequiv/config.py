@@ -38,12 +38,13 @@ class Config:
     min_motion: float = 0.1  # standardised norm below which a motion counts as zero (ours)
     keep_fraction: float = 0.7  # fraction of each cluster nearest its centre kept (ours)
     # --- model ---
-    model: str = "smallnet"  # smallnet (small images) or alexnet (227x227)
+    model: str = "smallnet"  # smallnet (small images), alexnet (227x227) or resnet18
     conv_channels: list[int] = field(default_factory=lambda: [20, 50])  # smallnet (ours)
     hidden_dim: int = 500  # smallnet fc1 width (ours, as Caffe LeNet)
     feature_dim: int = 64  # smallnet fc2 width (ours)
     feature_layer: str = "auto"  # the layer carrying the unsupervised loss: auto = the top one
-    #   (fc2 of smallnet, fc7 of alexnet), or fc1/fc2 (smallnet), fc6/fc7 (alexnet)
+    #   (fc2 of smallnet, fc7 of alexnet, fc of resnet18), or another of the backbone's
+    #   layers: fc1/fc2 (smallnet), fc6/fc7 (alexnet), pool/fc (resnet18)
     map_type: str = "auto"  # affine, bottleneck (ReLU MLP, for 4096-d), auto: by width
     map_hidden: int = 256  # bottleneck map width
     # --- method ---
@@ -75,8 +76,10 @@ class Config:
     #   val_softmax_loss (the paper's rule); see docs/reproduce.md for why top-1
     checkpoint_every: int = 250
     log_every: int = 50
+    logger: str = "csv"  # live logs: csv (metrics.csv, always written) or tensorboard (also
+    #   TensorBoard events under OUT/tensorboard; pip install 'egoequiv[tensorboard]')
     monitor_every: int = 0  # every N iterations log slowness AUROC and held-out equivariance
-    #   errors on training pairs (egoequiv.train.monitor); 0 off
+    #   errors on training pairs (egoequiv.training.monitor); 0 off
     workers: int = 0  # decoding processes; 0 = all cores
     # --- scale and speed (none changes the numbers, except precision and lr_scaling) ---
     device_cache_mb: int = 2048  # frames go onto the training device when the cache is at
@@ -91,8 +94,7 @@ class Config:
 
 
 _CHOICES = {
-    "model": ("smallnet", "alexnet"),
-    "feature_layer": ("auto", "fc1", "fc2", "fc6", "fc7"),
+    "model": ("smallnet", "alexnet", "resnet18"),
     "map_type": ("auto", "affine", "bottleneck"),
     "contrastive_form": ("legacy", "hadsell"),
     "equiv_negatives": ("maps", "frames"),
@@ -101,6 +103,7 @@ _CHOICES = {
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss"),
     "precision": ("fp32", "bf16"),
+    "logger": ("csv", "tensorboard"),
     "lr_scaling": ("none", "linear"),
 }
 _POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",

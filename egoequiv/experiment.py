@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from egoequiv.config import Config, to_dict
-from egoequiv.train.trainer import TrainingDiverged, prepare, train
+from egoequiv.training.trainer import TrainingDiverged, prepare, train
 from egoequiv.utils.atomic import atomic_write_json
 
 
@@ -20,12 +20,13 @@ def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, qui
             labelled_dataset: str | None = None, plots: bool = True) -> dict:
     """Train and evaluate one run; ``metrics`` names the suite's measurements (None: all).
 
-    Returns the run's metrics plus ``reused`` (True when an earlier invocation finished it)."""
+    Returns the run's metrics plus ``reused`` (True when an earlier invocation finished it)
+    and ``_path`` (its metrics.json; the reports find metrics.csv beside it)."""
     path = Path(run_dir) / "metrics.json"
     if path.exists():
         done = json.loads(path.read_text())
         if done.get("evaluated") and done.get("config") == to_dict(cfg):
-            return {**done, "reused": True}
+            return {**done, "reused": True, "_path": str(path)}
     frames, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled_dataset)
     try:  # training measures the model once, with these metrics
         result = train(cfg, dataset, run_dir, resume=True, quiet=quiet,
@@ -37,4 +38,4 @@ def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, qui
                   "warnings": [str(e)], "config": to_dict(cfg)}
     result["evaluated"] = True
     atomic_write_json(path, result)
-    return {**result, "reused": False}
+    return {**result, "reused": False, "_path": str(path)}

@@ -39,7 +39,7 @@ def register(subparsers) -> None:
 def cmd_info(args) -> int:
     from egoequiv.data.registry import open_source
     from egoequiv.data.rosbag import TopicChoiceError
-    from egoequiv.train.task import describe_patterns
+    from egoequiv.task.build import describe_patterns
 
     source = open_source(args.spec)
     topics = source.topics() if hasattr(source, "topics") else None

@@ -30,8 +30,8 @@ def run(args) -> int:
 
     from egoequiv.data.cache import load_frames
     from egoequiv.data.registry import open_source
-    from egoequiv.evaluate.features import extract_features
-    from egoequiv.train.checkpoint import load_run
+    from egoequiv.evaluation.features import extract_features
+    from egoequiv.training.checkpoint import load_run
     from egoequiv.utils.atomic import atomic_save_npy
     from egoequiv.utils.device import resolve_device
 

@@ -39,9 +39,9 @@ def _use_patterns(task, patterns, motor: list | None) -> bool:
 def run(args) -> int:
     from egoequiv.cli.probe import evaluate_and_write, parse_metrics
     from egoequiv.errors import DataError, EgoequivError
-    from egoequiv.evaluate.model import evaluate_model
-    from egoequiv.train.checkpoint import load_run
-    from egoequiv.train.trainer import prepare
+    from egoequiv.evaluation.model import evaluate_model
+    from egoequiv.training.checkpoint import load_run
+    from egoequiv.training.trainer import prepare
     from egoequiv.utils.device import resolve_device
 
     parse_metrics(args.metrics)  # fail before loading data

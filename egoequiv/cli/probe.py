@@ -7,9 +7,6 @@ from pathlib import Path
 
 from egoequiv.cli.common import positive_int
 
-#: features whose magnitude exceeds this overflow float64 in squared distances
-MAX_FEATURE = 1e100
-
 
 def add_suite_args(p) -> None:
     p.add_argument("--metrics", help="comma-separated subset of: recognition, equivariance, "
@@ -42,7 +39,7 @@ def register(sub) -> None:
 
 def parse_metrics(text: str | None) -> list[str] | None:
     from egoequiv.errors import EgoequivError
-    from egoequiv.evaluate.suite import METRICS
+    from egoequiv.evaluation.suite import METRICS
 
     if not text:
         return None
@@ -58,7 +55,7 @@ def evaluate_and_write(z, task, args, meta: dict, measure=None) -> dict:
 
     ``measure(**options)`` does the measuring (default: ``run_suite`` on ``z`` and ``task``).
     """
-    from egoequiv.evaluate.suite import run_suite
+    from egoequiv.evaluation.suite import run_suite
     from egoequiv.utils.atomic import atomic_write_json
 
     out = Path(args.out)
@@ -85,7 +82,8 @@ def run(args) -> int:
 
     from egoequiv.config import load_config, parse_overrides
     from egoequiv.errors import EgoequivError
-    from egoequiv.train.trainer import prepare
+    from egoequiv.evaluation.features import check_features
+    from egoequiv.training.trainer import prepare
 
     parse_metrics(args.metrics)  # fail before loading data
     path = Path(args.features)
@@ -98,22 +96,12 @@ def run(args) -> int:
     if not isinstance(z, np.ndarray):
         raise EgoequivError(f"{path}: expected one .npy array, got a {type(z).__name__} "
                             "(save with numpy.save, not savez)")
-    if not np.issubdtype(z.dtype, np.number) or np.issubdtype(z.dtype, np.complexfloating):
-        raise EgoequivError(f"{path}: expected real numbers, got dtype {z.dtype}")
-    if z.ndim != 2 or z.shape[1] == 0:
+    if z.ndim != 2:
         raise EgoequivError(f"{path}: expected an (N, D) array with D >= 1, got shape "
                             f"{tuple(z.shape)}")
     cfg = load_config(args.config, {**parse_overrides(args.set), "seed": args.seed})
     frames, task = prepare(cfg, args.dataset, quiet=True)
-    if z.ndim != 2 or len(z) != len(frames):
-        raise EgoequivError(f"{path}: expected {len(frames)} rows (one per frame of "
-                            f"{args.dataset}, in source order), got shape {tuple(z.shape)}")
-    z = np.asarray(z, dtype=np.float64)
-    if not np.isfinite(z).all():
-        raise EgoequivError(f"{path}: features contain NaN or infinity")
-    if np.abs(z).max(initial=0.0) > MAX_FEATURE:
-        raise EgoequivError(f"{path}: features reach {np.abs(z).max():.3g}; values above "
-                            f"{MAX_FEATURE:g} overflow the measurements: rescale them")
+    z = check_features(z, len(frames), str(path))
     meta = {"method": args.name or path.stem, "dataset": args.dataset, "seed": args.seed,
             "source": "probe", "features": str(path), "feature_dim": int(z.shape[1])}
     evaluate_and_write(z, task, args, meta)

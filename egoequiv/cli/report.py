@@ -19,7 +19,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from egoequiv.errors import EgoequivError
-    from egoequiv.evaluate.report import gather, write_report
+    from egoequiv.evaluation.report import gather, write_report
 
     missing = [r for r in args.runs if not Path(r).exists()]
     if missing:

@@ -13,22 +13,25 @@ def register(sub) -> None:
     p.add_argument("--labelled-dataset", metavar="SPEC",
                    help="take the labelled images from this dataset instead (e.g. pairs from "
                         "kitti-raw, labels from sun397:DIR)")
-    p.add_argument("--method", help="clsnet, drlim, temporal, lsm, equiv, equiv+drlim, "
-                                    "equiv+drlim-continuous (default equiv+drlim)")
+    p.add_argument("--method", help="a method of the README's table, e.g. equiv, clsnet, "
+                                    "vicreg (default equiv+drlim)")
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--logger", choices=["csv", "tensorboard"],
+                   help="live logs: metrics.csv (always), or also TensorBoard events in "
+                        "OUT/tensorboard (needs the tensorboard extra)")
     add_config_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from egoequiv.methods import method_class
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     if args.method:
         method_class(args.method)  # fail fast, listing valid names
-    cfg = config_from_args(args, method=args.method)
+    cfg = config_from_args(args, method=args.method, logger=args.logger)
     try:
         metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet,
                         labelled_dataset=args.labelled_dataset)

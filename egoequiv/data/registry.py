@@ -1,35 +1,34 @@
-"""The registry of data sources: ``SOURCES = {name: class}``; one line per reader."""
+"""The registry of data sources: ``SOURCES = {name: "module:Class"}``; one line per reader."""
 
 from __future__ import annotations
 
-from egoequiv.data.eth80 import Eth80Source
-from egoequiv.data.frames_csv import FramesCsvSource
-from egoequiv.data.imagefolder import ImageFolderSource
-from egoequiv.data.kitti_odometry import KittiOdometrySource
-from egoequiv.data.kitti_raw import KittiRawSource
-from egoequiv.data.rendered_drive import RenderedDriveSource
-from egoequiv.data.rendered_objects import RenderedObjectsSource
-from egoequiv.data.rosbag import RosbagSource
-from egoequiv.data.smallnorb import SmallNorbSource
+from importlib import import_module
+
 from egoequiv.data.source import Source
 from egoequiv.data.spec import convert_options, parse_spec
-from egoequiv.data.sun397 import Sun397Source
-from egoequiv.data.video_clips import VideoSource
 from egoequiv.errors import EgoequivError
 
-SOURCES: dict[str, type[Source]] = {
-    "eth80": Eth80Source,
-    "frames-csv": FramesCsvSource,
-    "rendered-objects": RenderedObjectsSource,
-    "rendered-drive": RenderedDriveSource,
-    "smallnorb": SmallNorbSource,
-    "kitti-raw": KittiRawSource,
-    "kitti-odometry": KittiOdometrySource,
-    "sun397": Sun397Source,
-    "imagefolder": ImageFolderSource,
-    "video": VideoSource,
-    "rosbag": RosbagSource,
+#: name -> "module:Class" of its reader, imported when a spec names it. The rendered worlds
+#: live in egoequiv.render, which builds on this package (so no import of it here)
+SOURCES: dict[str, str] = {
+    "eth80": "egoequiv.data.eth80:Eth80Source",
+    "frames-csv": "egoequiv.data.frames_csv:FramesCsvSource",
+    "rendered-objects": "egoequiv.render.rendered_objects:RenderedObjectsSource",
+    "rendered-drive": "egoequiv.render.rendered_drive:RenderedDriveSource",
+    "smallnorb": "egoequiv.data.smallnorb:SmallNorbSource",
+    "kitti-raw": "egoequiv.data.kitti_raw:KittiRawSource",
+    "kitti-odometry": "egoequiv.data.kitti_odometry:KittiOdometrySource",
+    "sun397": "egoequiv.data.sun397:Sun397Source",
+    "imagefolder": "egoequiv.data.imagefolder:ImageFolderSource",
+    "video": "egoequiv.data.video_clips:VideoSource",
+    "rosbag": "egoequiv.data.rosbag:RosbagSource",
 }
+
+
+def source_class(name: str) -> type[Source]:
+    """The reader class registered under ``name``."""
+    module, _, cls = SOURCES[name].partition(":")
+    return getattr(import_module(module), cls)
 
 
 def open_source(spec: str) -> Source:
@@ -39,5 +38,5 @@ def open_source(spec: str) -> Source:
         raise EgoequivError(
             f"unknown dataset {name!r} in spec {spec!r}; valid datasets: {', '.join(SOURCES)}"
         )
-    cls = SOURCES[name]
+    cls = source_class(name)
     return cls(path, **convert_options(name, options, cls.options))

@@ -1,5 +1,5 @@
-"""What the demo runs: data sets, methods, budgets. Two plans, ``default`` (<= 20 min on
-2 CPU cores, rendering included) and ``quick`` (<= 3 min)."""
+"""What the demo runs: data sets, methods, budgets. Two plans, ``default`` and ``quick``
+(about 1 minute on 2 CPU cores, rendering included); measured times: docs/demo.md."""
 
 from __future__ import annotations
 

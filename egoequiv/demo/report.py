@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from egoequiv.demo.plan import DemoPlan
-from egoequiv.evaluate.report import conclusion_section, dataset_section, meanings
+from egoequiv.evaluation.report import conclusion_section, dataset_section, meanings
 from egoequiv.utils.atomic import atomic_write_text
 
 

@@ -15,13 +15,13 @@ import numpy as np
 from egoequiv.config import load_config, to_dict
 from egoequiv.demo.plan import PLANS, DemoPlan, TaskPlan
 from egoequiv.demo.report import write_demo_report
-from egoequiv.evaluate.plots import plot_curves
-from egoequiv.evaluate.report import summarise
+from egoequiv.evaluation.plots import plot_curves
+from egoequiv.evaluation.report import summarise
 from egoequiv.experiment import run_one
 from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
-from egoequiv.train.monitor import slowness_curve
-from egoequiv.train.trainer import prepare
+from egoequiv.training.monitor import slowness_curve
+from egoequiv.training.trainer import prepare
 from egoequiv.utils.atomic import atomic_write_json
 
 

@@ -31,6 +31,8 @@ class AlexNet(nn.Module):
         self.fc7 = nn.Linear(width, width)
         self.drop = nn.Dropout(dropout)
         self.dims = {"fc6": width, "fc7": width}
+        self.kwargs = {"in_channels": in_channels, "image_size": image_size, "width": width,
+                       "dropout": dropout}  # what rebuilds it (egoequiv export)
         glorot_init(self)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -36,6 +36,9 @@ class SmallConvNet(nn.Module):
         self.fc1 = nn.Linear(c * size * size, hidden_dim)
         self.fc2 = nn.Linear(hidden_dim, feature_dim)
         self.dims = {"fc1": hidden_dim, "fc2": feature_dim}
+        self.kwargs = {"in_channels": in_channels, "image_size": image_size,
+                       "conv_channels": list(conv_channels), "hidden_dim": hidden_dim,
+                       "feature_dim": feature_dim}  # what rebuilds it (egoequiv export)
         glorot_init(self)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -3,5 +3,5 @@
 Built with pybullet's headless CPU renderer (TinyRenderer) from primitive shapes, so a fresh
 machine without any downloaded data set still has images with real 3D structure and exact
 motor readings. ``objects_set`` and ``drive_set`` write frames-csv folders; the sources in
-``egoequiv.data.rendered_objects`` / ``rendered_drive`` read them back.
+``egoequiv.render.rendered_objects`` / ``rendered_drive`` read them back.
 """

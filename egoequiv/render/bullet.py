@@ -24,7 +24,7 @@ def pb():
             import pybullet  # noqa: F401
         except ImportError:
             raise EgoequivError("the rendered worlds (rendered-objects, rendered-drive, the "
-                                "demo) need pybullet: pip install pybullet") from None
+                                "demo) need pybullet: pip install 'egoequiv[render]'") from None
         finally:
             os.dup2(saved, 2)
             os.close(saved)

@@ -18,11 +18,11 @@ import torch
 
 from egoequiv.config import Config, to_dict
 from egoequiv.data.tensors import Normalizer
-from egoequiv.evaluate.features import extract_features
-from egoequiv.evaluate.recognition import fit_linear_probe
-from egoequiv.evaluate.suite import run_suite
-from egoequiv.train.checkpoint import build_method
-from egoequiv.train.trainer import prepare
+from egoequiv.evaluation.features import extract_features
+from egoequiv.evaluation.recognition import fit_linear_probe
+from egoequiv.evaluation.suite import run_suite
+from egoequiv.training.checkpoint import build_method
+from egoequiv.training.trainer import prepare
 from egoequiv.utils.atomic import atomic_write_json
 
 CONTROLS = ("pixels", "random-init")

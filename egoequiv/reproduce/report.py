@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from egoequiv.evaluate.plots import plot_bars
+from egoequiv.evaluation.plots import plot_bars
 from egoequiv.reproduce.controls import CONTROLS
 from egoequiv.reproduce.protocols import Protocol
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text

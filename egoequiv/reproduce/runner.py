@@ -27,7 +27,7 @@ from egoequiv.reproduce.jobs import default_jobs, run_all
 from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
-from egoequiv.train.trainer import prepare, time_steps
+from egoequiv.training.trainer import prepare, time_steps
 from egoequiv.utils.atomic import atomic_write_json
 
 #: what the validation runs measure (the choice needs top-1 only; the rest is cheap and shown)

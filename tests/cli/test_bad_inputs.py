@@ -71,8 +71,8 @@ def test_clsnet_without_labelled_frames(tmp_path, capsys, shared_data):
 
 
 def test_no_labels_no_head_no_head_top1(tmp_path, shared_data):
-    from egoequiv.train.checkpoint import load_run
-    from egoequiv.train.trainer import train
+    from egoequiv.training.checkpoint import load_run
+    from egoequiv.training.trainer import train
 
     cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
                                  "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
@@ -130,7 +130,7 @@ def test_report_names_a_malformed_metrics_file(tmp_path, capsys):
 
 
 def test_resume_with_fewer_iters_keeps_the_true_count(tmp_path, shared_data):
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     base = {"image_size": 16, "channels": 1, "conv_channels": "4,8", "hidden_dim": 16,
             "feature_dim": 8, "batch_size": 8, "method": "clsnet"}
@@ -143,7 +143,7 @@ def test_resume_with_fewer_iters_keeps_the_true_count(tmp_path, shared_data):
 
 
 def test_checkpoint_exists_is_checked_before_decoding(tmp_path):
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     (tmp_path / "checkpoint.pt").write_bytes(b"x")
     with pytest.raises(EgoequivError, match=r"resume=True; on the command line --resume"):
@@ -152,7 +152,7 @@ def test_checkpoint_exists_is_checked_before_decoding(tmp_path):
 
 def test_eval_on_another_dataset_neither_reuses_patterns_nor_the_head(tmp_path, capsys,
                                                                      shared_data):
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
                                  "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
@@ -170,7 +170,7 @@ def test_eval_on_another_dataset_neither_reuses_patterns_nor_the_head(tmp_path, 
 
 
 def test_eval_with_a_head_of_other_classes_uses_a_probe(tmp_path, capsys, shared_data):
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
                                  "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
@@ -185,11 +185,11 @@ def test_eval_with_a_head_of_other_classes_uses_a_probe(tmp_path, capsys, shared
 
 
 def test_a_class_only_in_test_is_warned_about(tmp_path, shared_data):
-    from egoequiv.train.trainer import prepare
+    from egoequiv.training.trainer import prepare
 
     cfg = load_config(overrides={"image_size": 16, "channels": 1, "labels_per_class": 1})
     frames, _ = prepare(cfg, f"eth80:{shared_data / 'eth80'}", quiet=True)
-    from egoequiv.train.task import build_task
+    from egoequiv.task.build import build_task
 
     labels = frames.table.labels.copy()
     train_side = frames.table.split == "train"

@@ -119,7 +119,7 @@ def test_default_training_on_clips_decodes_each_clip_once_in_workers(tmp_path):
     """Two clips, more than 64 frames, default workers: the forked pool decodes (the old
     reader kept a clip open across the fork and could hang here)."""
     from egoequiv.config import load_config
-    from egoequiv.train.trainer import train
+    from egoequiv.training.trainer import train
 
     for name in ("a", "b"):
         write_clip(tmp_path / f"{name}.mp4", 40)

@@ -1,0 +1,54 @@
+"""Features of many frames in batches, without gradients: z(x) and classifier logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from egoequiv.data.tensors import Normalizer
+from egoequiv.errors import EgoequivError
+from egoequiv.methods import Method
+
+#: larger feature values overflow the squared distances of the measurements (float64)
+MAX_FEATURE = 1e100
+
+
+def check_features(z, rows: int, name: str) -> np.ndarray:
+    """``z`` as float64 (N, D), checked: real, finite, 2-D with ``rows`` rows (one per
+    frame), not so large that distances overflow. ``name`` labels the one-line errors."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.number) or np.issubdtype(z.dtype, np.complexfloating):
+        raise EgoequivError(f"{name}: expected real numbers, got dtype {z.dtype}")
+    if z.ndim != 2 or z.shape[1] == 0:
+        raise EgoequivError(f"{name}: expected an (N, D) array with D >= 1, got shape "
+                            f"{tuple(z.shape)}")
+    if len(z) != rows:
+        raise EgoequivError(f"{name}: expected {rows} rows (one per frame of the dataset, in "
+                            f"source order), got shape {tuple(z.shape)}")
+    z = np.asarray(z, dtype=np.float64)
+    if not np.isfinite(z).all():
+        raise EgoequivError(f"{name}: features contain NaN or infinity")
+    if np.abs(z).max(initial=0.0) > MAX_FEATURE:
+        raise EgoequivError(f"{name}: features reach {np.abs(z).max():.3g}; values above "
+                            f"{MAX_FEATURE:g} overflow the measurements: rescale them")
+    return z
+
+
+@torch.no_grad()
+def extract_features(method: Method, images: np.ndarray, normalizer: Normalizer,
+                     device: str | torch.device = "cpu", batch_size: int = 512,
+                     logits: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+    """z(x) for every frame of ``images`` (N, H, W, C uint8), and the logits if asked."""
+    was_training = method.training
+    method.eval()
+    zs, ls = [], []
+    want_logits = logits and method.head is not None
+    for start in range(0, len(images), batch_size):
+        chunk = torch.from_numpy(np.array(images[start:start + batch_size]))
+        feats = method.backbone(normalizer(chunk.to(device)))
+        zs.append(feats[method.feature_layer].float().cpu())
+        if want_logits:
+            ls.append(method._logits(feats).float().cpu())
+    method.train(was_training)
+    z = torch.cat(zs).numpy() if zs else np.zeros((0, method.feature_dim), np.float32)
+    return z, (torch.cat(ls).numpy() if want_logits else None)

@@ -1,0 +1,256 @@
+"""Gather the ``metrics.json`` of runs into one ``report.md``: a table per dataset, and plots.
+
+Runs are found as every ``metrics.json`` under each given directory. A run is identified by
+(dataset, method, seed, label_split); when several files describe the same run (the trainer's
+``RUN/metrics.json`` and ``egoequiv eval``'s ``RUN/eval/metrics.json``), the one with the most
+measured values is used. Table cells: mean ± sample std (n - 1) over the runs of a method, and
+the number of runs when they differ across columns; "–" where not measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from egoequiv.evaluation.conclusions import conclusions, fmt, warning_lines
+from egoequiv.evaluation.plots import plot_bars, plot_curves
+from egoequiv.utils.atomic import atomic_write_text
+from egoequiv.utils.metrics_csv import read_metrics_csv
+
+MEANINGS = {
+    "top1": "test top-1 accuracy (fraction): the jointly trained softmax head where the "
+            "model has one, else a linear probe on few labels",
+    "topk": "test top-k accuracy (k in metrics.json: 10 with many classes, else smaller)",
+    "probe_top1": "top-1 of a linear probe on the frozen features, few labels per class",
+    "knn_top1": "top-1 of a k-nearest-neighbour classifier on the frozen features",
+    "equivariance_error": "mean over motion patterns of ||M'_g z(x) - z(gx)|| / "
+                          "||z(x) - z(gx)|| on test pairs, M'_g refitted by ridge least "
+                          "squares on training pairs (1 = no better than the identity map)",
+    "learned_map_error": "the same error with the model's own learned maps M_g",
+    "composite_equivariance_error": "the same error for two-step motions, composing the "
+                                    "fitted single-step maps",
+    "slowness_auroc": "AUROC of feature distance separating temporal neighbours from "
+                      "non-neighbours among test frames (1 = perfectly slow features)",
+    "slowness_auroc_train": "the same on training frames",
+    "mrr": "mean reciprocal rank of the true z(gx) among all test frames for M'_g z(x)",
+    "hits@1": "fraction of test pairs whose true z(gx) is the nearest to M'_g z(x)",
+    "hits@10": "fraction of test pairs whose true z(gx) is among the 10 nearest",
+    "egomotion_r2": "R^2 of ridge regression from (z(x), z(gx)) to the motion, mean over "
+                    "motion dimensions",
+    "nbv_chosen": "next-best-view: accuracy after the motion whose predicted view is least "
+                  "uncertain (entropy), classifying from both views",
+    "nbv_random": "next-best-view control: a random second motion",
+    "nbv_best": "next-best-view control: the best motion in hindsight",
+}
+
+COLUMNS = [("top1", "top-1"), ("topk", "top-k"), ("probe_top1", "probe top-1"),
+           ("knn_top1", "kNN top-1"), ("equivariance_error", "equiv. error"),
+           ("learned_map_error", "learned-map error"),
+           ("composite_equivariance_error", "composite error"),
+           ("slowness_auroc", "slowness AUROC"), ("slowness_auroc_train", "AUROC (train)"),
+           ("mrr", "MRR"), ("hits@1", "hits@1"), ("hits@10", "hits@10"),
+           ("egomotion_r2", "egomotion R²"),
+           ("nbv_chosen", "NBV chosen"), ("nbv_random", "NBV random"), ("nbv_best", "NBV best")]
+# run times are not in the tables: they measure the machine's load, not the method; the
+# one-view NBV accuracy is top-1 itself
+
+
+#: the columns of a section, in two tables so that each stays readable
+GROUPS = {
+    "Recognition": ("top1", "topk", "probe_top1", "knn_top1", "nbv_chosen", "nbv_random",
+                    "nbv_best"),
+    "Equivariance, slowness, egomotion": (
+        "equivariance_error", "learned_map_error", "composite_equivariance_error",
+        "slowness_auroc", "slowness_auroc_train", "mrr", "hits@1", "hits@10", "egomotion_r2"),
+}
+
+
+def _flatten(m: dict) -> dict:
+    nbv = m.get("next_best_view") or {}
+    return {**m, "nbv_chosen": nbv.get("accuracy_chosen"),
+            "nbv_random": nbv.get("accuracy_random"), "nbv_best": nbv.get("accuracy_best")}
+
+
+def _measured(m: dict) -> int:
+    return sum(isinstance(m.get(k), (int, float)) for k, _ in COLUMNS)
+
+
+def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> list[dict]:
+    """Flattened metrics of every distinct run below ``run_dirs`` (see module doc). Files
+    that are not a run's metrics (bad JSON, no "method") are listed in ``unreadable``."""
+    best: dict[tuple, dict] = {}
+    for root in run_dirs:
+        root = Path(root)
+        files = [root] if root.is_file() else sorted(root.rglob("metrics.json"))
+        for f in files:
+            try:
+                raw = json.loads(f.read_text())
+            except (OSError, ValueError, UnicodeDecodeError) as e:
+                if unreadable is not None:
+                    unreadable.append(f"{f}: not readable JSON ({e.__class__.__name__})")
+                continue
+            if not isinstance(raw, dict) or "method" not in raw:
+                if unreadable is not None:
+                    unreadable.append(f"{f}: not a run's metrics (no \"method\")")
+                continue
+            m = _flatten(raw)
+            m["_path"] = str(f)
+            key = (m.get("dataset"), m["method"], m.get("seed"), m.get("label_split"))
+            if key not in best or _measured(m) > _measured(best[key]):
+                best[key] = m
+    return list(best.values())
+
+
+def _stats(values: list) -> tuple[float | None, float | None, int]:
+    vals = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if not vals:
+        return None, None, 0
+    return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None), \
+        len(vals)
+
+
+def _cell(mean, std, n, runs) -> str:
+    """mean ± std, rounded to what the spread supports (two significant digits of std)."""
+    if mean is None:
+        return "–"
+    return fmt(mean, std) + (f" (n={n})" if n != runs else "")
+
+
+def method_table(runs: list[dict], columns=None) -> tuple[list[str], dict[str, list[dict]]]:
+    """Markdown lines of a table (rows: methods, columns: those of ``columns`` (default
+    ``COLUMNS``) that some run measured), and the runs grouped by method."""
+    methods: dict[str, list[dict]] = {}
+    for m in runs:
+        methods.setdefault(m["method"], []).append(m)
+    cols = [(k, name) for k, name in (columns or COLUMNS)
+            if _stats([m.get(k) for m in runs])[2]]
+    if not cols:
+        return [], methods
+    lines = ["| method | runs | " + " | ".join(name for _, name in cols) + " |",
+             "|---|---|" + "---|" * len(cols)]
+    for method, rs in methods.items():
+        cells = [_cell(*_stats([r.get(k) for r in rs]), len(rs)) for k, _ in cols]
+        lines.append(f"| {method} | {len(rs)} | " + " | ".join(cells) + " |")
+    return lines, methods
+
+
+def summarise(runs: list[dict]) -> dict[str, dict]:
+    """{method: {column: {"mean", "std", "n"}}} over the runs of each method."""
+    out: dict[str, dict] = {}
+    for m in runs:
+        out.setdefault(m["method"], {})
+    for method in out:
+        rs = [_flatten(r) for r in runs if r["method"] == method]
+        for key, _ in COLUMNS:
+            mean, std, n = _stats([r.get(key) for r in rs])
+            if n:
+                out[method][key] = {"mean": mean, "std": std, "n": n}
+    return out
+
+
+def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
+                    image_prefix: str = "") -> list[str]:
+    """A report section: the method tables, the runs' warnings (with what they mean), top-1
+    per method against chance and the equivariance error per method and pattern against the
+    identity (PNGs written to ``out_dir``, linked as ``image_prefix + name``)."""
+    runs = [_flatten(r) for r in runs]
+    lines = [f"## {title}", ""]
+    for group, keys in GROUPS.items():
+        table, methods = method_table(runs, [c for c in COLUMNS if c[0] in keys])
+        if table:
+            lines += [f"**{group}**", "", *table, ""]
+    warned = warning_lines(runs)
+    if warned:
+        lines += ["**Warnings** (they qualify the numbers above):", "", *warned, ""]
+    names = list(methods)
+    acc = [_stats([r.get("top1") for r in methods[n]]) for n in names]
+    classes = next((r.get("num_classes") for r in runs if r.get("num_classes")), None)
+    if any(a[0] is not None for a in acc):
+        plot_bars({"top-1": [a[0] for a in acc]}, out_dir / f"{slug}_top1.png",
+                  f"{title}: top-1 accuracy per method (mean ± std over splits)", "top-1",
+                  names, errors={"top-1": [a[1] for a in acc]},
+                  reference=1 / classes if classes else None,
+                  reference_label=f"chance (1/{classes})" if classes else "")
+        lines += [f"![top-1]({image_prefix}{slug}_top1.png)", ""]
+    curves = {}
+    for n in names:  # the training loss of each method's first run, from its metrics.csv
+        first = min(methods[n], key=lambda r: r.get("label_split") or 0)
+        log = Path(first.get("_path", "")).parent / "metrics.csv"
+        if first.get("_path") and log.exists():
+            curves[n] = read_metrics_csv(log).get("loss", [])
+    if any(curves.values()):
+        plot_curves(curves, out_dir / f"{slug}_loss_curves.png",
+                    f"{title}: training loss per method (first split; from metrics.csv)",
+                    ylabel="loss")
+        lines += [f"![training loss]({image_prefix}{slug}_loss_curves.png)", ""]
+    series, errors = {}, {}
+    labels = next((r.get("pattern_labels") for r in runs if r.get("pattern_labels")), None)
+    for n in names:
+        per = [r.get("equivariance_error_per_pattern") or [] for r in methods[n]]
+        width = max((len(p) for p in per), default=0)
+        if width:
+            st = [_stats([p[g] if g < len(p) else None for p in per]) for g in range(width)]
+            series[n], errors[n] = [s[0] for s in st], [s[1] for s in st]
+    if series:
+        width = max(len(v) for v in series.values())
+        names_g = labels if labels and len(labels) == width else [f"g{g}" for g in range(width)]
+        plot_bars(series, out_dir / f"{slug}_equivariance.png",
+                  f"{title}: equivariance error per motion pattern (refitted maps)",
+                  "||M'z(x) - z(gx)|| / ||z(x) - z(gx)||", names_g, errors=errors,
+                  reference=1.0, reference_label="identity map (no change)")
+        lines += [f"![equivariance error per pattern]({image_prefix}{slug}_equivariance.png)",
+                  ""]
+    return lines
+
+
+def conclusion_section(title: str, runs: list[dict]) -> list[str]:
+    """The conclusions of one dataset's runs (see ``evaluate.conclusions``)."""
+    found = conclusions([_flatten(r) for r in runs])
+    warned = sum(bool(r.get("warnings")) for r in runs)
+    if warned:
+        found.append(f"- **warnings**: {warned} of {len(runs)} runs carry warnings; they are "
+                     "listed under the tables below with what they mean.")
+    return [f"### {title}", "", *(found or ["- fewer than two methods: nothing to compare."]),
+            ""]
+
+
+def meanings(keys=None) -> list[str]:
+    """Markdown bullet lines saying what each column means."""
+    return [f"- **{name}**: {MEANINGS[k]}" for k, name in COLUMNS
+            if k in MEANINGS and (keys is None or k in keys)]
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in text).strip("_")[:60] or "dataset"
+
+
+def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
+    """Write OUT/report.md (and its PNGs); returns the report's path."""
+    out_dir = Path(out_dir)
+    skipped: list[str] = []
+    runs = gather(run_dirs, skipped)
+    lines = ["# Report", "", f"{len(runs)} runs from: " + ", ".join(map(str, run_dirs)), "",
+             "Cells: mean ± std over seeds (sample std); n = runs that measured the column. "
+             "Definitions: docs/evaluation.md.", ""]
+    if not runs:
+        lines.append("No metrics.json found.")
+    if skipped:
+        lines += ["**Skipped files:**", "", *(f"- {w}" for w in skipped), ""]
+    by_dataset: dict[str, list[dict]] = {}
+    for m in runs:
+        by_dataset.setdefault(str(m.get("dataset")), []).append(m)
+    if runs:
+        lines += ["## Conclusions", ""]
+        for dataset, rs in sorted(by_dataset.items()):
+            lines += conclusion_section(dataset, rs)
+    for dataset, rs in sorted(by_dataset.items()):
+        name, _, rest = dataset.partition(":")
+        slug = _slug(f"{name}_{rest.rstrip('/').rsplit('/', 1)[-1]}" if rest else name)
+        lines += dataset_section(dataset, rs, out_dir, slug)
+    measured = {k for k, _ in COLUMNS if _stats([m.get(k) for m in runs])[2]}
+    lines += ["## What each number means", "", *meanings(measured)]
+    path = out_dir / "report.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path

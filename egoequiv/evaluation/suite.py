@@ -1,0 +1,232 @@
+"""Run every applicable measurement on the features of a task's frames: ``run_suite``.
+
+``METRICS`` maps a name to an adapter ``fn(ctx: Context) -> dict`` that reads the task through
+the context, calls a pure measurement module and returns its keys; adding a measurement is one
+module plus one adapter here. An adapter that does not apply raises ``Skip(reason)``; its keys
+stay None and the reason is under "skipped". The result always has every key of ``KEYS``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from egoequiv.evaluation import (
+    egomotion_probe,
+    equivariance,
+    next_best_view,
+    ranking,
+    recognition,
+    retrieval,
+    slowness,
+)
+from egoequiv.evaluation.context import Context, Skip
+from egoequiv.evaluation.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
+from egoequiv.motion.patterns import pattern_labels
+
+#: queries ranked against every test frame (a seeded sample of the test pairs beyond this):
+#: each costs one distance to every candidate
+RANKING_QUERIES = 10_000
+RETRIEVAL_QUERIES = 2_000
+
+KEYS = ["top1", "top1_std", "topk", "topk_std", "topk_k", "top1_source", "probe_top1",
+        "probe_top1_std", "knn_top1", "knn_top1_std", "equivariance_error",
+        "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
+        "learned_map_error_per_pattern", "composite_equivariance_error",
+        "composite_equivariance_error_per_composite", "slowness_auroc", "slowness_auroc_train",
+        "mrr", "hits@1", "hits@5", "hits@10", "mean_rank", "ranking_candidates",
+        "egomotion_r2", "egomotion_r2_per_dim", "next_best_view", "retrieval_hits@5"]
+
+
+def _recognition(ctx: Context) -> dict:
+    labels, task = ctx.need_labels(), ctx.task
+    kw = dict(labels_per_class=ctx.labels_per_class, splits=ctx.splits, seed=ctx.seed,
+              num_classes=task.num_classes)
+    probe = recognition.few_label_recognition(ctx.z, labels, task.train, task.test, **kw)
+    knn = recognition.few_label_recognition(ctx.z, labels, task.train, task.test,
+                                            classifier="knn", **kw)
+    out = {"probe_top1": probe["top1_mean"], "probe_top1_std": probe["top1_std"],
+           "knn_top1": knn["top1_mean"], "knn_top1_std": knn["top1_std"], "topk_k": probe["k"]}
+    if ctx.classifier_logits is not None:
+        scores = np.asarray(ctx.classifier_logits)[task.test]
+        return {**out, "top1_source": "head", "top1_std": None, "topk_std": None,
+                "top1": recognition.topk_accuracy(scores, labels[task.test], 1),
+                "topk": recognition.topk_accuracy(scores, labels[task.test], probe["k"])}
+    return {**out, "top1_source": "linear_probe", "top1": probe["top1_mean"],
+            "top1_std": probe["top1_std"], "topk": probe["topk_mean"],
+            "topk_std": probe["topk_std"]}
+
+
+def _equivariance(ctx: Context) -> dict:
+    test = ctx.patterned("test")
+    r = equivariance.error_with_maps(ctx.maps, ctx.z[test.i], ctx.z[test.j], test.pattern)
+    ctx.warnings += [f"equivariance: {w}" for w in r["warnings"]]
+    ctx.warnings += [f"equivariance: pattern {g}: the refitted map predicts test pairs worse "
+                     f"than no change ({e:.2f} > 1): its fit on training pairs does not carry "
+                     "over to the test pairs" for g, e in enumerate(r["per_pattern"])
+                     if e is not None and e > 1.0]
+    if (path := ctx.plot_path("equivariance_per_pattern.png")):
+        spec = ctx.task.table.motor_spec
+        plot_equivariance_per_pattern(r["per_pattern"], path,
+                                      pattern_labels(ctx.task.patterns, spec.names, spec.units),
+                                      "Equivariance error per motion pattern (refitted maps), "
+                                      "test pairs")
+    return {"equivariance_error": r["mean"], "equivariance_error_per_pattern": r["per_pattern"],
+            "equivariance_pairs": r["num_pairs"]}
+
+
+def _learned_maps(ctx: Context) -> dict:
+    if ctx.learned_maps is None:
+        raise Skip("no learned maps given")
+    test = ctx.patterned("test")
+    zi, zj = ctx.z[test.i], ctx.z[test.j]
+    mapped = np.concatenate([np.asarray(ctx.learned_maps(zi[s], test.pattern[s]), np.float64)
+                             for s in _slices(len(test))])
+    r = equivariance.learned_map_error(mapped, zj, zi, test.pattern, ctx.num_patterns)
+    ctx.warnings += [f"learned maps: {w}" for w in r["warnings"]]
+    return {"learned_map_error": r["mean"], "learned_map_error_per_pattern": r["per_pattern"]}
+
+
+def _slices(n: int):
+    from egoequiv.evaluation._chunks import chunks
+
+    return list(chunks(n))
+
+
+def _composite(ctx: Context) -> dict:
+    p = ctx.task.test_pairs
+    r = equivariance.composite_error(ctx.maps, ctx.z, p.i, p.j, p.pattern,
+                                     max_chains=ctx.max_pairs, seed=ctx.seed)
+    ctx.warnings += [f"composite: {w}" for w in r["warnings"]]
+    return {"composite_equivariance_error": r["mean"],
+            "composite_equivariance_error_per_composite": r["per_composite"]}
+
+
+def _slowness(ctx: Context) -> dict:
+    out, curves = {}, {}
+    for which, key in (("train", "slowness_auroc_train"), ("test", "slowness_auroc")):
+        pos = ctx.cap(ctx.task.pairs if which == "train" else ctx.task.test_pairs, which)
+        if len(pos) == 0:
+            out[key] = None
+            continue
+        neg_i, neg_j = ctx.negatives(which, len(pos))
+        scores, positives = slowness.pair_scores(ctx.z, pos.i, pos.j, neg_i, neg_j, "l2")
+        out[key] = slowness.auroc(scores, positives)
+        curves[which] = slowness.roc_curve(scores, positives)
+    if curves and (path := ctx.plot_path("slowness_roc.png")):
+        plot_roc(curves, path)
+    return out
+
+
+def _ranking(ctx: Context) -> dict:
+    test = ctx.patterned("test")
+    fitted = ~np.isnan(ctx.maps).any(axis=(1, 2))
+    test = ctx.cap(test.select(fitted[test.pattern]), "ranking", RANKING_QUERIES)
+    frames = np.asarray(ctx.task.test)
+    position = np.full(len(ctx.z), -1)
+    position[frames] = np.arange(len(frames))
+    predicted = equivariance.apply_maps(ctx.maps, ctx.z[test.i], test.pattern)
+    r = ranking.rank_metrics(predicted, ctx.z[frames], position[test.j], ks=(1, 5, 10),
+                             exclude_index=position[test.i])  # the query is no candidate
+    return {"mrr": r["mrr"], "hits@1": r["hits@1"], "hits@5": r["hits@5"],
+            "hits@10": r["hits@10"], "mean_rank": r["mean_rank"],
+            "ranking_candidates": r["num_candidates"]}
+
+
+def _egomotion(ctx: Context) -> dict:
+    tr, te = ctx.cap(ctx.task.pairs, "ego-train"), ctx.cap(ctx.task.test_pairs, "ego-test")
+    r = egomotion_probe.egomotion_r2(ctx.z[tr.i], ctx.z[tr.j], tr.motion, ctx.z[te.i],
+                                     ctx.z[te.j], te.motion)
+    ctx.warnings += [f"egomotion probe: {w}" for w in r["warnings"]]
+    return {"egomotion_r2": r["r2_mean"], "egomotion_r2_per_dim": r["r2_per_dim"]}
+
+
+def _next_best_view(ctx: Context) -> dict:
+    if ctx.task.table.neighbours.layout != "views":
+        raise Skip("next-best-view needs a views layout (objects seen from a grid of views)")
+    labels = ctx.need_labels()
+    p = ctx.task.test_pairs
+    r = next_best_view.next_best_view(ctx.z, labels, p.i, p.j, p.pattern, ctx.maps,
+                                      ctx.classify_fn(), seed=ctx.seed)
+    ctx.warnings += [f"next-best-view: {w}" for w in r.pop("warnings")]
+    return {"next_best_view": r}
+
+
+def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
+    test = ctx.patterned("test")
+    pick = np.sort(ctx.rng("retrieval").choice(len(test), min(queries, len(test)), False))
+    fitted = ~np.isnan(ctx.maps).any(axis=(1, 2))
+    sample = ctx.cap(test.select(fitted[test.pattern]), "retrieval-hits", RETRIEVAL_QUERIES)
+    _, hit = retrieval.retrieve_after_motion(ctx.z, ctx.maps, sample.i, sample.j,
+                                             sample.pattern, ctx.task.test, k=5)
+    if ctx.out_dir is not None and fitted[test.pattern[pick]].all():
+        q = test.select(pick)
+        images = ctx.task.frames.images
+        near = retrieval.retrieve_neighbours(ctx.z, q.i, ctx.task.train, k)
+        if (path := ctx.plot_path("retrieval_neighbours.png")):
+            plot_retrieval_grid(images, q.i, near, None, path,
+                                "nearest training images")
+        after, _ = retrieval.retrieve_after_motion(ctx.z, ctx.maps, q.i, q.j, q.pattern,
+                                                   ctx.task.test, k)
+        if (path := ctx.plot_path("retrieval_after_motion.png")):
+            spec = ctx.task.table.motor_spec
+            names = pattern_labels(ctx.task.patterns, spec.names, spec.units)
+            plot_retrieval_grid(images, q.i, after, q.j, path,
+                                "nearest test images to M'_g z(x) after the row's motion "
+                                "(green: the true next view found; orange: missed)",
+                                row_labels=[names[g] for g in q.pattern])
+    return {"retrieval_hits@5": float(hit.any(axis=1).mean()) if len(hit) else None}
+
+
+METRICS: dict[str, Callable[[Context], dict]] = {
+    "recognition": _recognition,
+    "equivariance": _equivariance,
+    "learned_maps": _learned_maps,
+    "composite": _composite,
+    "slowness": _slowness,
+    "ranking": _ranking,
+    "egomotion": _egomotion,
+    "next_best_view": _next_best_view,
+    "retrieval": _retrieval,
+}
+
+
+def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,
+              classifier_logits: np.ndarray | None = None, learned_maps=None, seed: int = 0,
+              out_dir: str | Path | None = None, classifier=None, **options) -> dict:
+    """Every applicable measurement of ``metrics`` (default: all of ``METRICS``).
+
+    ``z`` (N, D): features of every frame of ``task.table``; ``classifier_logits`` (N, C) from
+    the jointly trained head (top1 then comes from it; else from a linear probe);
+    ``learned_maps(z, pattern) -> M_g z``; ``classifier(z) -> logits`` for next-best-view (else
+    a linear probe on the labelled frames). ``options``: labels_per_class, splits, max_pairs,
+    ridge (see ``Context``). Plots go to ``out_dir`` when given. Returns a dict with every key
+    of ``KEYS`` (None where not measured) plus "metric_seconds", "skipped", "warnings", "plots".
+    """
+    names = list(METRICS) if metrics is None else list(metrics)
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; known: {list(METRICS)}")
+    z = np.asarray(z, np.float64)
+    if z.ndim != 2 or len(z) != len(task.table):
+        raise ValueError(f"features must be (N, D) with N = {len(task.table)} frames, "
+                         f"got {z.shape}")
+    if not np.isfinite(z).all():
+        raise ValueError("features contain NaN or infinity")
+    ctx = Context(z, task, classifier_logits, classifier, learned_maps, seed,
+                  None if out_dir is None else Path(out_dir), **options)
+    result: dict = {key: None for key in KEYS}
+    seconds, skipped = {}, {}
+    for name in names:
+        start = time.perf_counter()
+        try:
+            result.update(METRICS[name](ctx))
+        except Skip as reason:
+            skipped[name] = str(reason)
+        seconds[name] = round(time.perf_counter() - start, 4)
+    result.update(metric_seconds=seconds, skipped=skipped, warnings=ctx.warnings,
+                  plots=ctx.plots)
+    return result

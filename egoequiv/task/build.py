@@ -1,0 +1,207 @@
+"""From decoded frames to a learning task: splits, the labelled subset, pairs and patterns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from egoequiv.config import Config
+from egoequiv.data.cache import Frames
+from egoequiv.errors import EgoequivError
+from egoequiv.motion.pairs import Pairs, neighbour_pairs
+from egoequiv.motion.patterns import (
+    MIXED_RATIO,
+    MIXED_SPLIT,
+    MotionPatterns,
+    fit_patterns,
+    grid_patterns,
+    pattern_labels,
+    purity,
+)
+from egoequiv.task.subset import choose_subset
+
+SPLIT_SEED = 20170101  # the train/test split of sequences must not move with the run seed
+
+
+@dataclass
+class Task:
+    frames: Frames
+    train: np.ndarray  # frame indices
+    test: np.ndarray
+    labelled: np.ndarray  # training frames whose labels the learner sees
+    unlabelled: np.ndarray  # the other training frames: the pool of unlabelled pairs
+    pairs: Pairs  # neighbour pairs among ``unlabelled``, patterns assigned
+    test_pairs: Pairs  # neighbour pairs among ``test``, patterns assigned
+    patterns: MotionPatterns
+    motion_mean: np.ndarray  # (D,) of training pair motions, to z-score (lsm, continuous)
+    motion_std: np.ndarray
+    warnings: list[str] = field(default_factory=list)  # usable but odd: shown with results
+
+    @property
+    def table(self):
+        return self.frames.table
+
+    @property
+    def num_classes(self) -> int:
+        return self.table.num_classes or 0
+
+    def zscore(self, motion: np.ndarray) -> np.ndarray:
+        return (motion - self.motion_mean) / self.motion_std
+
+
+def split_frames(frames: Frames, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """The source's own split, else whole sequences, else one sequence cut in time."""
+    table = frames.table
+    if table.split is not None:
+        train, test = np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
+        if len(train) and len(test):
+            return train, test
+    seqs = np.unique(table.sequence)
+    if len(seqs) >= 2:
+        rng = np.random.default_rng(SPLIT_SEED)
+        n_test = min(len(seqs) - 1, max(1, round(test_fraction * len(seqs))))
+        test_seqs = rng.choice(seqs, n_test, replace=False)
+        is_test = np.isin(table.sequence, test_seqs)
+        return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    order = np.argsort(table.time, kind="stable")
+    cut = int(round(len(order) * (1 - test_fraction)))
+    return np.sort(order[:cut]), np.sort(order[cut:])
+
+
+def validation_split(frames: Frames, train: np.ndarray, fraction: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Carve a validation set out of the training frames, by whole groups (the ``instance``
+    column where the source has one, else sequences), per class: about ``fraction`` of each
+    class's groups, at least one where the class has two or more, never all of them. The
+    test split is not touched, so choices made on the validation set never see it."""
+    table = frames.table
+    group_of = table.meta.get("instance", table.sequence)
+    groups = np.unique(group_of[train])
+    labels = table.labels if table.labels is not None else np.full(len(table), -1)
+    cls = np.array([np.max(labels[train][group_of[train] == g], initial=-1) for g in groups])
+    rng = np.random.default_rng([SPLIT_SEED, 1])
+    held = []
+    for c in np.unique(cls):
+        members = groups[cls == c]
+        count = min(len(members) - 1, max(1, round(fraction * len(members))))
+        if count > 0:
+            held.extend(rng.choice(members, count, replace=False))
+    is_val = np.isin(group_of[train], held)
+    if not is_val.any():
+        raise EgoequivError("validation split: the training set has too few instances or "
+                            "sequences to hold any out")
+    return train[~is_val], train[is_val]
+
+
+def choose_labelled(frames: Frames, train: np.ndarray, per_class: int, split: int) -> np.ndarray:
+    """``per_class`` random labelled training frames of each class (subset number ``split``)."""
+    labels = frames.table.labels
+    if labels is None or per_class == 0:
+        return np.zeros(0, dtype=np.int64)
+    return choose_subset(labels, train, per_class, np.random.default_rng([SPLIT_SEED, split]))
+
+
+def make_patterns(table, pairs: Pairs, cfg: Config) -> MotionPatterns:
+    """One pattern per grid step on a views layout (``view_patterns``), else k-means.
+
+    k-means is seeded with SPLIT_SEED, not the run seed, so every label split and method of
+    a task shares the same patterns (per-pattern numbers then mean the same motion)."""
+    rule = table.neighbours
+    try:
+        if rule.layout == "views" and cfg.view_patterns != "kmeans":
+            if cfg.num_patterns:
+                raise ValueError(f"num_patterns={cfg.num_patterns} applies to k-means only; "
+                                 f"with view_patterns={cfg.view_patterns!r} the grid gives "
+                                 "the patterns (set view_patterns=kmeans to cluster)")
+            return grid_patterns(pairs.motion, rule.steps, diagonals="diagonals" in
+                                 cfg.view_patterns, min_motion=cfg.min_motion)
+        num_patterns = cfg.num_patterns or 2 * table.motor_spec.dim
+        return fit_patterns(pairs.motion, num_patterns, seed=SPLIT_SEED,
+                            min_motion=cfg.min_motion, keep_fraction=cfg.keep_fraction)
+    except ValueError as e:
+        raise EgoequivError(f"motion patterns: {e}") from None
+
+
+def pattern_summary(table, pairs: Pairs, patterns: MotionPatterns) -> dict:
+    """Per pattern: its motion, pair count and purity (``motion.patterns.purity``), and
+    warnings naming the patterns that mix motions."""
+    spec = table.motor_spec
+    labels = pattern_labels(patterns, spec.names, spec.units)
+    pure = purity(pairs.motion, pairs.pattern, patterns)
+    rows = [{"pattern": g, "motion": labels[g], "pairs": int((pairs.pattern == g).sum()),
+             "purity_ratio": pure["ratio"][g]} for g in range(patterns.num_patterns)]
+    warnings = [f"motion pattern {g} ({labels[g]}) mixes motions: {_why_mixed(pure, g)}; "
+                "one affine map cannot model it well" for g in pure["mixed"]]
+    return {"num_pairs": int(len(pairs)), "patterns": rows, "mixed": pure["mixed"],
+            "warnings": warnings}
+
+
+def _why_mixed(pure: dict, g: int) -> str:
+    ratio, split = pure["ratio"][g], pure["split"][g]
+    if ratio is not None and ratio >= MIXED_RATIO:
+        return (f"spread {ratio:.2f} of the distance to the nearest other pattern "
+                f"(>= {MIXED_RATIO})")
+    return (f"it splits into two distinct motions (a two-way split removes {split:.2f} of "
+            f"its spread, >= {MIXED_SPLIT})")
+
+
+def describe_patterns(table, cfg: Config | None = None) -> dict:
+    """The motion patterns a run with ``cfg`` (default settings) would use on ``table``, from
+    the neighbour pairs of all its frames: what ``egoequiv data info`` shows."""
+    pairs = neighbour_pairs(table)
+    if len(pairs) == 0:
+        return {"num_pairs": 0, "patterns": [], "mixed": [],
+                "warnings": ["no neighbour pairs: no motion patterns"]}
+    spec = table.motor_spec
+    motion = [{"name": n, "unit": u, "min": float(col.min()), "max": float(col.max()),
+               "median": float(np.median(col))}
+              for n, u, col in zip(spec.names, spec.units, pairs.motion.T)]
+    try:
+        patterns = make_patterns(table, pairs, cfg or Config())
+    except EgoequivError as e:  # too few motions for the patterns: say so, show the rest
+        return {"num_pairs": int(len(pairs)), "motion": motion, "patterns": [], "mixed": [],
+                "warnings": [str(e)]}
+    pairs.pattern = patterns.assign(pairs.motion)
+    return {**pattern_summary(table, pairs, patterns), "motion": motion}
+
+
+def build_task(frames: Frames, cfg: Config) -> Task:
+    table = frames.table
+    if cfg.window and table.neighbours.layout == "video":
+        from dataclasses import replace
+
+        table.neighbours = replace(table.neighbours, window=cfg.window)
+    train, test = split_frames(frames, cfg.test_fraction)
+    if cfg.validation_fraction:  # model selection: measure on held-out training groups
+        train, test = validation_split(frames, train, cfg.validation_fraction)
+    labelled = choose_labelled(frames, train, cfg.labels_per_class, cfg.label_split)
+    unlabelled = np.setdiff1d(train, labelled)
+    pairs = neighbour_pairs(table, unlabelled)
+    if len(pairs) == 0:
+        raise EgoequivError(
+            f"no neighbour pairs among the {len(unlabelled)} unlabelled training frames "
+            f"({len(labelled)} more are labelled): check the neighbour window / steps of "
+            "this source, or lower labels_per_class")
+    patterns = make_patterns(table, pairs, cfg)
+    pairs.pattern = patterns.assign(pairs.motion)
+    test_pairs = neighbour_pairs(table, test)
+    test_pairs.pattern = patterns.assign(test_pairs.motion)
+    std = pairs.motion.std(axis=0)
+    return Task(frames, train, test, labelled, unlabelled, pairs, test_pairs, patterns,
+                pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0),
+                _label_warnings(table, labelled, test))
+
+
+def _label_warnings(table, labelled: np.ndarray, test: np.ndarray) -> list[str]:
+    """Classes the test split holds that no labelled training frame shows."""
+    if table.labels is None or not len(labelled):
+        return []
+    seen = set(table.labels[labelled].tolist())
+    unseen = sorted(set(table.labels[test].tolist()) - seen - {-1})
+    if not unseen:
+        return []
+    names = [table.class_names[c] if table.class_names else str(c) for c in unseen]
+    return [f"{len(unseen)} class(es) appear in test but have no labelled training frame "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}): top-1 cannot "
+            "be earned on them"]

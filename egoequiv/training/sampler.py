@@ -1,0 +1,44 @@
+"""Draws the frame indices of one training batch; a pure function of (seed, iteration), so
+a resumed run draws exactly the batches the uninterrupted run would have."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from egoequiv.errors import EgoequivError
+from egoequiv.motion.pairs import sample_negatives
+from egoequiv.task.build import Task
+
+
+class BatchSampler:
+    def __init__(self, task: Task, pairs: str | None, negatives: bool, batch_size: int,
+                 seed: int, rank: int = 0):
+        self.task, self.batch_size, self.seed, self.rank = task, batch_size, seed, rank
+        self.negatives = negatives
+        self.pairs = None
+        if pairs is not None:
+            chosen = task.pairs if pairs == "all" else task.pairs.select(task.pairs.pattern >= 0)
+            if len(chosen) == 0:
+                raise EgoequivError(f"no training pairs of kind {pairs!r} for this method")
+            self.pairs = chosen
+            self.motion_z = task.zscore(chosen.motion).astype(np.float32)
+        self.labelled = task.labelled if task.table.is_labelled else np.zeros(0, np.int64)
+
+    def rng(self, iteration: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, iteration, self.rank])
+
+    def sample(self, iteration: int) -> dict[str, np.ndarray]:
+        """Frame indices per stream, plus ``y``, ``pattern`` and ``motion`` arrays."""
+        rng, b = self.rng(iteration), self.batch_size
+        out = {}
+        if len(self.labelled):
+            x = rng.choice(self.labelled, b)
+            out.update(x=x, y=self.task.table.labels[x])
+        if self.pairs is not None:
+            k = rng.integers(len(self.pairs), size=b)
+            out.update(pos_i=self.pairs.i[k], pos_j=self.pairs.j[k],
+                       pattern=self.pairs.pattern[k], motion=self.motion_z[k])
+        if self.negatives:
+            out["neg_i"], out["neg_j"] = sample_negatives(self.task.table, self.task.unlabelled,
+                                                          b, rng)
+        return out

@@ -1,0 +1,344 @@
+"""The training loop: softmax on the labelled stream + lam * the method's unsupervised loss,
+Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first measurements."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from egoequiv.config import Config, to_dict
+from egoequiv.data.cache import Frames, load_frames
+from egoequiv.data.registry import open_source
+from egoequiv.data.spec import resolve_spec
+from egoequiv.data.tensors import Normalizer
+from egoequiv.errors import EgoequivError
+from egoequiv.evaluation.model import evaluate_model
+from egoequiv.evaluation.plots import plot_curves
+from egoequiv.methods import method_class
+from egoequiv.motion.patterns import pattern_labels
+from egoequiv.motion.plot import plot_motion_patterns
+from egoequiv.task.build import Task, build_task, pattern_summary
+from egoequiv.task.combine import combine_frames
+from egoequiv.training.checkpoint import build_method, read_checkpoint, save_checkpoint
+from egoequiv.training.loader import BatchLoader
+from egoequiv.training.logger import RunLogger
+from egoequiv.training.monitor import CURVES, TrainingMonitor, monitor_curves, stop_iteration
+from egoequiv.training.sampler import BatchSampler
+from egoequiv.utils.atomic import atomic_write_json
+from egoequiv.utils.device import distributed_world, resolve_device
+from egoequiv.utils.progress import progress
+
+#: config keys that may differ when resuming (they do not change the result)
+RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
+                     "monitor_every", "device_cache_mb", "prefetch", "compile", "logger"}
+#: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
+#: code, so a checkpoint gets the same numbers from both)
+TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
+
+
+class TrainingDiverged(EgoequivError):
+    """The loss became NaN or infinite (lr or lam too high)."""
+
+
+def prepare(cfg: Config, dataset: str, quiet: bool = False,
+            labelled_dataset: str | None = None, channels: int | None = None
+            ) -> tuple[Frames, Task]:
+    """Open the source, decode (or reuse) its uint8 cache, build pairs and patterns.
+
+    With ``labelled_dataset``, the labelled images come from that source instead
+    (``train.combine``): pairs from ``dataset``, labels from the other. ``channels``
+    overrides the config's (a trained model's input decides).
+    """
+    source = open_source(dataset)
+    channels = channels or cfg.channels or source.default_channels
+    frames = load_frames(source, cfg.image_size, channels, workers=cfg.workers or None,
+                         quiet=quiet)
+    if labelled_dataset:
+        other = load_frames(open_source(labelled_dataset), cfg.image_size, channels,
+                            workers=cfg.workers or None, quiet=quiet)
+        frames = combine_frames(frames, other, cfg.test_fraction)
+    return frames, build_task(frames, cfg)
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise EgoequivError(f"output folder {out_dir}: exists and is not a folder")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EgoequivError(f"output folder {out_dir}: cannot create it ({e.strerror})") \
+            from None
+    if not os.access(out_dir, os.W_OK):
+        raise EgoequivError(f"output folder {out_dir}: not writable")
+
+
+def _check_method_fits(cfg: Config, task: Task) -> None:
+    cls = method_class(cfg.method)
+    if cls.pairs is None and not len(task.labelled):
+        why = "this dataset has none" if not task.table.is_labelled else \
+            "labels_per_class is 0"
+        raise EgoequivError(f"method {cfg.method!r} needs labelled frames; {why} (use an "
+                            "unsupervised method such as equiv+drlim)")
+
+
+def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: str | None,
+                  resume: bool) -> dict | None:
+    """The checkpoint to continue from (None: start afresh)."""
+    if not ckpt_path.exists():
+        return None
+    if not resume:
+        raise EgoequivError(f"{ckpt_path} exists: resume it (resume=True; on the command line "
+                            "--resume), or choose another output folder")
+    state = read_checkpoint(ckpt_path)
+    old, new = state["config"], to_dict(cfg)
+    changed = sorted(k for k in new if old.get(k) != new[k] and k not in RESUMABLE_CHANGES)
+    if changed or (state["dataset"], state.get("labelled_dataset")) != (dataset,
+                                                                          labelled_dataset):
+        what = ", ".join(changed) or f"dataset {state['dataset']!r}"
+        raise EgoequivError(f"{ckpt_path}: cannot resume with different settings ({what})")
+    return state
+
+
+def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
+          quiet: bool = False, callback=None, labelled_dataset: str | None = None,
+          prepared: tuple[Frames, Task] | None = None, metrics=TRAIN_METRICS,
+          plots_dir: str | Path | None = None) -> dict:
+    """Train ``cfg.method`` on ``dataset``; writes checkpoint.pt and metrics.json in out_dir.
+
+    ``labelled_dataset``: take the labelled images from this source (KITTI -> SUN style).
+    ``prepared``: the (frames, task) of ``prepare`` for these settings, if the caller has them.
+    ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
+    ``metrics``: the suite's measurements of the trained model (default ``TRAIN_METRICS``;
+    None: all), with their plots in ``plots_dir`` when given.
+    """
+    out_dir = Path(out_dir)
+    dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
+    labelled_dataset = resolve_spec(labelled_dataset) if labelled_dataset else None
+    rank, world = distributed_world()
+    device = resolve_device(cfg.device)
+    start_time = time.perf_counter()
+    _check_out_dir(out_dir)  # before any decoding: a bad --out must fail at once
+    state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
+    frames, task = prepared or prepare(cfg, dataset, quiet=quiet or rank > 0,
+                                       labelled_dataset=labelled_dataset)
+    _check_method_fits(cfg, task)
+    summary = pattern_summary(task.table, task.pairs, task.patterns)
+    if rank == 0:
+        for w in summary["warnings"] + task.warnings:
+            print(f"egoequiv: warning: {w}", file=sys.stderr)
+        plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
+                             out_dir / "motion_patterns.png")
+
+    torch.manual_seed(cfg.seed)
+    # a head only where labels train it (an unused head would break DDP and report a
+    # top-1 that no label supports)
+    num_classes = task.num_classes if len(task.labelled) else 0
+    shape = {"in_channels": frames.images.shape[3], "num_classes": num_classes,
+             "num_patterns": task.patterns.num_patterns, "motion_dim": task.pairs.motion.shape[1],
+             "image_size": cfg.image_size,
+             "motor": [{"name": n, "unit": u} for n, u in zip(task.table.motor_spec.names,
+                                                              task.table.motor_spec.units)]}
+    method = build_method(cfg, shape["in_channels"], shape["num_classes"],
+                          shape["num_patterns"], shape["motion_dim"])
+    method = method.to(device=device, memory_format=torch.channels_last)
+    lr = cfg.lr * (world if cfg.lr_scaling == "linear" else 1)
+    optimizer = torch.optim.SGD(method.parameters(), lr=lr, momentum=cfg.momentum,
+                                nesterov=True, weight_decay=cfg.weight_decay)
+    normalizer = Normalizer.fit(frames.images, task.train)
+    history, start, elapsed_before, best_model = [], 0, 0.0, None
+    if state is not None:
+        method.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["torch_rng"])
+        start, history = state["iteration"], state["extra"].get("history", [])
+        elapsed_before = state["extra"].get("train_seconds", 0.0)
+        best_model = state["extra"].get("best_model")
+    model = method
+    if world > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            method, device_ids=[device.index] if device.type == "cuda" else None)
+    if cfg.compile:
+        model = torch.compile(model)
+
+    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
+    loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
+                         cfg.device_cache_mb, cfg.prefetch)
+    if rank == 0 and not quiet:
+        scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
+            if lr != cfg.lr else ""
+        print(f"egoequiv: {loader.placement}; {world} process(es){scale}", file=sys.stderr)
+
+    def save(iteration: int, seconds: float) -> None:
+        if rank == 0:
+            save_checkpoint(out_dir / "checkpoint.pt", method=method, optimizer=optimizer,
+                            iteration=iteration, cfg=cfg, dataset=dataset,
+                            labelled_dataset=labelled_dataset,
+                            normalizer=normalizer, patterns=task.patterns, shape=shape,
+                            extra={"history": history, "train_seconds": seconds,
+                                   "best_model": best_model})
+
+    monitor = TrainingMonitor(task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
+        if cfg.monitor_every and rank == 0 else None
+    logger = RunLogger(out_dir, history, cfg.logger) if rank == 0 else None
+    method.train()
+    loop_start = time.perf_counter()
+    bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
+                   disable=quiet or rank > 0, initial=start)
+    done = start
+    log = _LossLog(device)
+    best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                              enabled=cfg.precision == "bf16")
+    batches = loader.batches(start, cfg.iters)
+    for it in range(start, cfg.iters):
+        if stopped:
+            batches.close()
+            break
+        done = it + 1
+        with autocast:
+            loss, parts = model(next(batches))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        log.add(it + 1, loss, parts)  # on the device: no host sync in the step
+        if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
+            values = log.read(it + 1)  # one sync per log_every steps; raises on NaN
+            history.append({"iteration": it + 1, **values,
+                            "lr": optimizer.param_groups[0]["lr"]})
+            if logger is not None:
+                logger.log(history[-1])
+            bar.set_postfix(loss=f"{values['loss']:.4f}")
+        if monitor is not None and (it + 1) % cfg.monitor_every == 0:
+            history.append({"iteration": it + 1,
+                            **monitor(method, loader.images, normalizer)})
+            if logger is not None:
+                logger.log(history[-1])
+            best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
+            if cfg.patience and best_iteration == it + 1:  # early stopping keeps the best
+                best_model = {k: v.detach().cpu().clone() for k, v in method.state_dict().items()}
+        bar.update(1)
+        seconds = elapsed_before + time.perf_counter() - loop_start
+        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or stopped:
+            log.read(it + 1)  # never save a diverged model
+            save(it + 1, seconds)
+        if callback is not None:
+            callback(it + 1)
+    bar.close()
+    batches.close()
+    if logger is not None:
+        logger.close()
+    train_seconds = elapsed_before + time.perf_counter() - loop_start
+    if rank > 0:
+        return {}
+    if best_model is not None:  # early stopping: measure the best validation iterate
+        method.load_state_dict(best_model)
+    metrics = {
+        "method": cfg.method, "dataset": dataset, "labelled_dataset": labelled_dataset,
+        "seed": cfg.seed,
+        "label_split": cfg.label_split, "iterations": done,
+        "stopped_early": stopped, "best_val_iteration": best_iteration,
+        "measured_iteration": best_iteration if best_model is not None else done,
+        **_measure(method, task, normalizer, device, cfg.seed, metrics, plots_dir),
+        "motion_patterns": summary["patterns"],
+        "train_seconds": round(train_seconds, 2),
+        "total_seconds": round(time.perf_counter() - start_time, 2),
+        "num_pairs": int(len(sampler.pairs)) if sampler.pairs is not None else 0,
+        "num_labelled": int(len(task.labelled)),
+        "config": to_dict(cfg),
+        "history": history,
+    }
+    for key, curve in monitor_curves(history).items():
+        if curve:
+            plot_curves({cfg.method: curve}, out_dir / f"{key}_curve.png",
+                        f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
+    for w in metrics["warnings"]:  # the measurements' own (the others were shown above)
+        print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
+    metrics["warnings"] = summary["warnings"] + task.warnings + metrics["warnings"]
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    atomic_write_json(out_dir / "config.json", to_dict(cfg))
+    return metrics
+
+
+class _LossLog:
+    """The loss of the latest step and its parts, and whether any step since the last read
+    had a non-finite loss, all kept on the device; ``read`` syncs once. (Logging the step's
+    own values rather than a window mean keeps a resumed run's history exact.)"""
+
+    def __init__(self, device: torch.device):
+        self.last, self.first = {}, None
+        self.bad = torch.zeros((), dtype=torch.bool, device=device)
+
+    def add(self, iteration: int, loss: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
+        self.last = {"loss": loss.detach(), **parts}
+        self.bad = self.bad | ~torch.isfinite(self.last["loss"])
+        self.first = iteration if self.first is None else self.first
+
+    def read(self, iteration: int) -> dict[str, float]:
+        if not self.last:
+            return {}
+        values = torch.stack([self.bad.float(), *(v.float() for v in self.last.values())])
+        bad, *rest = values.cpu().tolist()
+        if bad:
+            raise TrainingDiverged(f"training diverged between iterations {self.first} and "
+                                   f"{iteration} (a non-finite loss); lower lr or lam")
+        self.first = None
+        return dict(zip(self.last, rest))
+
+
+#: keys every run's metrics.json has, measured or None
+ALWAYS = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_error",
+          "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
+          "learned_map_error_per_pattern", "warnings", "skipped")
+
+
+def _measure(method, task: Task, normalizer: Normalizer, device, seed: int, metrics,
+             plots_dir) -> dict:
+    """The suite's ``metrics`` on the trained model (the path ``egoequiv eval`` takes)."""
+    try:
+        suite = evaluate_model(method, task, normalizer, device,
+                               metrics=None if metrics is None else list(metrics), seed=seed,
+                               out_dir=plots_dir)
+    except ValueError as e:  # non-finite features after training
+        raise EgoequivError(f"measuring the trained model: {e}") from None
+    test = task.test_pairs
+    spec = task.table.motor_spec
+    measured = {k: v for k, v in suite.items() if v is not None or k in ALWAYS}
+    return {**measured, "feature_dim": int(method.feature_dim),
+            "num_classes": task.num_classes,
+            "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
+            "num_test_pairs": int((test.pattern >= 0).sum())}
+
+
+def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> float:
+    """Seconds per training step of ``cfg`` on this task, timed over ``steps`` steps after
+    3 warm-up steps (for time estimates; nothing is saved)."""
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    method = build_method(cfg, frames.images.shape[3], task.num_classes,
+                          task.patterns.num_patterns, task.pairs.motion.shape[1])
+    method = method.to(device=device, memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                nesterov=True)
+    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed)
+    normalizer = Normalizer.fit(frames.images, task.train)
+    loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
+                         cfg.device_cache_mb, cfg.prefetch)
+    start = 0.0
+    for it, batch in enumerate(loader.batches(0, steps + 3)):
+        if it == 3:
+            start = time.perf_counter()
+        loss, _ = method(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    float(loss.detach())  # waits for the device
+    return (time.perf_counter() - start) / steps
+
+
+def load_metrics(out_dir: str | Path) -> dict:
+    return json.loads((Path(out_dir) / "metrics.json").read_text())
