@@ -78,5 +78,5 @@ def run(args) -> int:
             "iteration": run_.iteration, "feature_dim": int(run_.method.feature_dim)}
     evaluate_and_write(None, task, args, meta, measure=lambda **options: evaluate_model(
         run_.method, task, run_.normalizer, device, learned_maps=own,
-        use_head=use_head, **options))
+        use_head=use_head, title=f"{cfg.method} on {dataset}", **options))
     return 0

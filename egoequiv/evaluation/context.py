@@ -34,9 +34,14 @@ class Context:
     splits: int = 5
     max_pairs: int = 50_000  # pairs per measurement (a seeded sample beyond this)
     ridge: float | str = equivariance.RIDGE
+    title: str = ""  # what the plots' titles name: the method and the data ("equiv on ...")
     warnings: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     _cache: dict = field(default_factory=dict)
+
+    def titled(self, what: str) -> str:
+        """A plot title naming the measurement, and the method and data when known."""
+        return f"{self.title}: {what}" if self.title else what
 
     @property
     def num_patterns(self) -> int:

@@ -72,8 +72,8 @@ def _equivariance(ctx: Context) -> dict:
         spec = ctx.task.table.motor_spec
         plot_equivariance_per_pattern(r["per_pattern"], path,
                                       pattern_labels(ctx.task.patterns, spec.names, spec.units),
-                                      "Equivariance error per motion pattern (refitted maps), "
-                                      "test pairs")
+                                      ctx.titled("equivariance error per motion pattern "
+                                                 "(refitted maps), test pairs"))
     return {"equivariance_error": r["mean"], "equivariance_error_per_pattern": r["per_pattern"],
             "equivariance_pairs": r["num_pairs"]}
 
@@ -117,7 +117,7 @@ def _slowness(ctx: Context) -> dict:
         out[key] = slowness.auroc(scores, positives)
         curves[which] = slowness.roc_curve(scores, positives)
     if curves and (path := ctx.plot_path("slowness_roc.png")):
-        plot_roc(curves, path)
+        plot_roc(curves, path, ctx.titled("slowness ROC"))
     return out
 
 
@@ -168,15 +168,16 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
         near = retrieval.retrieve_neighbours(ctx.z, q.i, ctx.task.train, k)
         if (path := ctx.plot_path("retrieval_neighbours.png")):
             plot_retrieval_grid(images, q.i, near, None, path,
-                                "nearest training images")
+                                ctx.titled("nearest training images"))
         after, _ = retrieval.retrieve_after_motion(ctx.z, ctx.maps, q.i, q.j, q.pattern,
                                                    ctx.task.test, k)
         if (path := ctx.plot_path("retrieval_after_motion.png")):
             spec = ctx.task.table.motor_spec
             names = pattern_labels(ctx.task.patterns, spec.names, spec.units)
             plot_retrieval_grid(images, q.i, after, q.j, path,
-                                "nearest test images to M'_g z(x) after the row's motion "
-                                "(green: the true next view found; orange: missed)",
+                                ctx.titled("nearest test images to M'_g z(x) after the row's "
+                                           "motion (green: the true next view found; orange: "
+                                           "missed)"),
                                 row_labels=[names[g] for g in q.pattern])
     return {"retrieval_hits@5": float(hit.any(axis=1).mean()) if len(hit) else None}
 

@@ -243,7 +243,8 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         "label_split": cfg.label_split, "iterations": done,
         "stopped_early": stopped, "best_val_iteration": best_iteration,
         "measured_iteration": best_iteration if best_model is not None else done,
-        **_measure(method, task, normalizer, device, cfg.seed, metrics, plots_dir),
+        **_measure(method, task, normalizer, device, cfg.seed, metrics, plots_dir,
+                   f"{cfg.method} on {dataset}"),
         "motion_patterns": summary["patterns"],
         "train_seconds": round(train_seconds, 2),
         "total_seconds": round(time.perf_counter() - start_time, 2),
@@ -297,12 +298,12 @@ ALWAYS = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_e
 
 
 def _measure(method, task: Task, normalizer: Normalizer, device, seed: int, metrics,
-             plots_dir) -> dict:
+             plots_dir, title: str = "") -> dict:
     """The suite's ``metrics`` on the trained model (the path ``egoequiv eval`` takes)."""
     try:
         suite = evaluate_model(method, task, normalizer, device,
                                metrics=None if metrics is None else list(metrics), seed=seed,
-                               out_dir=plots_dir)
+                               out_dir=plots_dir, title=title)
     except ValueError as e:  # non-finite features after training
         raise EgoequivError(f"measuring the trained model: {e}") from None
     test = task.test_pairs
