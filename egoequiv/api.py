@@ -118,13 +118,10 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
     """The suite's measurements (all, or ``metrics``) of ``features`` (N, D), one row per
     frame of ``dataset`` in the source's order (what ``egoequiv probe`` does)."""
     from egoequiv.evaluation.features import check_features
-    from egoequiv.evaluation.suite import run_suite
+    from egoequiv.evaluation.suite import features_only, run_suite
     from egoequiv.training.trainer import prepare
 
     cfg = config or load_config(overrides={"seed": seed})
     frames, task = prepare(cfg, dataset, quiet=True)
     z = check_features(features, len(frames), "features")
-    result = run_suite(z, task, metrics=metrics, seed=seed, **options)
-    for key in ("top1", "top1_std", "top1_source"):  # features alone: the probe's top-1
-        result.pop(key, None)
-    return result
+    return features_only(run_suite(z, task, metrics=metrics, seed=seed, **options))

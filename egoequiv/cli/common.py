@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from egoequiv.config import Config, load_config, parse_overrides
 
@@ -36,3 +37,49 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def add_suite_args(p) -> None:
+    p.add_argument("--metrics", help="comma-separated subset of: recognition, equivariance, "
+                                     "learned_maps, composite, slowness, ranking, egomotion, "
+                                     "next_best_view, retrieval (default: all that apply)")
+    p.add_argument("--labels-per-class", type=positive_int, default=10,
+                   help="labelled images per class for the probes (default 10)")
+    p.add_argument("--splits", type=positive_int, default=5,
+                   help="random labelled subsets, mean and std reported (default 5)")
+    p.add_argument("--max-pairs", type=positive_int, default=50_000,
+                   help="pairs per measurement; a seeded sample beyond (default 50000)")
+    p.add_argument("--no-plots", action="store_true", help="write metrics.json only")
+
+
+def parse_metrics(text: str | None) -> list[str] | None:
+    from egoequiv.errors import EgoequivError
+    from egoequiv.evaluation.suite import METRICS
+
+    if not text:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise EgoequivError(f"--metrics: unknown {unknown}; known: {', '.join(METRICS)}")
+    return names
+
+
+def measure_and_write(args, meta: dict, measure) -> dict:
+    """Call the library's ``measure(**options)`` with the command's suite options, write
+    OUT/metrics.json (meta + results), print a one-line summary; returns the metrics."""
+    from egoequiv.utils.atomic import atomic_write_json
+
+    out = Path(args.out)
+    options = dict(metrics=parse_metrics(args.metrics), seed=meta["seed"],
+                   out_dir=None if args.no_plots else out,
+                   labels_per_class=args.labels_per_class, splits=args.splits,
+                   max_pairs=args.max_pairs)
+    metrics = {**meta, **measure(**options)}
+    atomic_write_json(out / "metrics.json", metrics)
+    summary = ", ".join(f"{k} {metrics[k]:.3f}" for k in
+                        ("top1", "probe_top1", "equivariance_error", "slowness_auroc", "mrr")
+                        if isinstance(metrics.get(k), float))
+    print(f"{meta['method']} on {meta['dataset']}: {summary or 'no measurement'} "
+          f"-> {out / 'metrics.json'}")
+    return metrics

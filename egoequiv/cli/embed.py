@@ -30,7 +30,7 @@ def run(args) -> int:
 
     from egoequiv.data.cache import load_frames
     from egoequiv.data.registry import open_source
-    from egoequiv.evaluation.features import extract_features
+    from egoequiv.evaluation.features import extract_features, write_row_index
     from egoequiv.training.checkpoint import load_run
     from egoequiv.utils.atomic import atomic_save_npy
     from egoequiv.utils.device import resolve_device
@@ -46,21 +46,3 @@ def run(args) -> int:
     rows = write_row_index(out, frames.table)
     print(f"{z.shape[0]} x {z.shape[1]} features -> {out} (rows: {rows})")
     return 0
-
-
-def write_row_index(features: Path, table) -> Path:
-    """FEATURES.rows.csv: row, image ref, sequence, time of each row of FEATURES.npy."""
-    import csv
-    import io
-
-    from egoequiv.utils.atomic import atomic_write_text
-
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["row", "image", "sequence", "time"])
-    for i, ref in enumerate(table.refs):
-        writer.writerow([i, ref, table.sequence_names[table.sequence[i]],
-                         repr(float(table.time[i]))])
-    path = features.with_name(features.name.removesuffix(".npy") + ".rows.csv")
-    atomic_write_text(path, text.getvalue())
-    return path

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    from egoequiv.cli.probe import add_suite_args
+    from egoequiv.cli.common import add_suite_args
 
     p = sub.add_parser("eval", help="evaluate a trained checkpoint (every measurement)",
                        description="Run the evaluation suite on a checkpoint's features; "
@@ -37,7 +37,7 @@ def _use_patterns(task, patterns, motor: list | None) -> bool:
 
 
 def run(args) -> int:
-    from egoequiv.cli.probe import evaluate_and_write, parse_metrics
+    from egoequiv.cli.common import measure_and_write, parse_metrics
     from egoequiv.errors import DataError, EgoequivError
     from egoequiv.evaluation.model import evaluate_model
     from egoequiv.training.checkpoint import load_run
@@ -76,7 +76,7 @@ def run(args) -> int:
     meta = {"method": cfg.method, "dataset": dataset, "seed": cfg.seed, "notes": notes,
             "label_split": cfg.label_split, "source": "eval", "checkpoint": str(args.checkpoint),
             "iteration": run_.iteration, "feature_dim": int(run_.method.feature_dim)}
-    evaluate_and_write(None, task, args, meta, measure=lambda **options: evaluate_model(
+    measure_and_write(args, meta, lambda **options: evaluate_model(
         run_.method, task, run_.normalizer, device, learned_maps=own,
         use_head=use_head, title=f"{cfg.method} on {dataset}", **options))
     return 0

@@ -75,9 +75,11 @@ class RunClock:
             return f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed"
         left = sum(n * float(np.mean(self.seconds.get(t) or every))
                    for t, n in self.left.items())
+        unstarted = any(t not in self.seconds and n for t, n in self.left.items())
         return (f"run {self.done}/{self.total}, {elapsed / 60:.1f} min elapsed, about "
-                f"{left / 60:.1f} min of runs left (tasks not started yet also render "
-                "their data first)")
+                f"{left / 60:.1f} min of runs left"
+                + (" (tasks not started yet also render their data first)" if unstarted
+                   else ""))
 
 
 def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, quiet: bool,

@@ -13,13 +13,12 @@ import math
 
 import numpy as np
 
-#: the measures a conclusion is drawn on: (key, name, True if higher is better)
-MEASURES = [("top1", "top-1", True), ("probe_top1", "probe top-1", True),
-            ("equivariance_error", "equivariance error (refitted maps)", False),
-            ("learned_map_error", "learned-map error", False),
-            ("slowness_auroc", "slowness AUROC", True), ("mrr", "MRR", True),
-            ("hits@1", "hits@1", True), ("egomotion_r2", "egomotion R²", True),
-            ("nbv_chosen", "next-best-view accuracy", True)]
+from egoequiv.evaluation.suite import COLUMNS
+
+#: the measures a conclusion is drawn on: (key, name, True if higher is better), from the
+#: suite's registry (columns with a direction)
+MEASURES = [(c.key, c.label or c.title, c.higher_is_better) for c in COLUMNS
+            if c.higher_is_better is not None]
 
 #: what a warning's kind means for the numbers next to it
 WARNING_MEANINGS = [

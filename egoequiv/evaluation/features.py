@@ -1,6 +1,9 @@
-"""Features of many frames in batches, without gradients: z(x) and classifier logits."""
+"""Features of many frames in batches, without gradients (z(x) and classifier logits);
+checks of features from elsewhere; the row index of a features file."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -8,6 +11,7 @@ import torch
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
 from egoequiv.methods import Method
+from egoequiv.utils.atomic import atomic_write_text
 
 #: larger feature values overflow the squared distances of the measurements (float64)
 MAX_FEATURE = 1e100
@@ -52,3 +56,19 @@ def extract_features(method: Method, images: np.ndarray, normalizer: Normalizer,
     method.train(was_training)
     z = torch.cat(zs).numpy() if zs else np.zeros((0, method.feature_dim), np.float32)
     return z, (torch.cat(ls).numpy() if want_logits else None)
+
+
+def write_row_index(features: Path, table) -> Path:
+    """FEATURES.rows.csv: row, image ref, sequence, time of each row of FEATURES.npy."""
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["row", "image", "sequence", "time"])
+    for i, ref in enumerate(table.refs):
+        writer.writerow([i, ref, table.sequence_names[table.sequence[i]],
+                         repr(float(table.time[i]))])
+    path = features.with_name(features.name.removesuffix(".npy") + ".rows.csv")
+    atomic_write_text(path, text.getvalue())
+    return path

@@ -16,55 +16,17 @@ import numpy as np
 
 from egoequiv.evaluation.conclusions import conclusions, fmt, warning_lines
 from egoequiv.evaluation.plots import plot_bars, plot_curves
+from egoequiv.evaluation.suite import COLUMNS as SUITE_COLUMNS
 from egoequiv.utils.atomic import atomic_write_text
 from egoequiv.utils.metrics_csv import read_metrics_csv
 
-MEANINGS = {
-    "top1": "test top-1 accuracy (fraction): the jointly trained softmax head where the "
-            "model has one, else a linear probe on few labels",
-    "topk": "test top-k accuracy (k in metrics.json: 10 with many classes, else smaller)",
-    "probe_top1": "top-1 of a linear probe on the frozen features, few labels per class",
-    "knn_top1": "top-1 of a k-nearest-neighbour classifier on the frozen features",
-    "equivariance_error": "mean over motion patterns of ||M'_g z(x) - z(gx)|| / "
-                          "||z(x) - z(gx)|| on test pairs, M'_g refitted by ridge least "
-                          "squares on training pairs (1 = no better than the identity map)",
-    "learned_map_error": "the same error with the model's own learned maps M_g",
-    "composite_equivariance_error": "the same error for two-step motions, composing the "
-                                    "fitted single-step maps",
-    "slowness_auroc": "AUROC of feature distance separating temporal neighbours from "
-                      "non-neighbours among test frames (1 = perfectly slow features)",
-    "slowness_auroc_train": "the same on training frames",
-    "mrr": "mean reciprocal rank of the true z(gx) among all test frames for M'_g z(x)",
-    "hits@1": "fraction of test pairs whose true z(gx) is the nearest to M'_g z(x)",
-    "hits@10": "fraction of test pairs whose true z(gx) is among the 10 nearest",
-    "egomotion_r2": "R^2 of ridge regression from (z(x), z(gx)) to the motion, mean over "
-                    "motion dimensions",
-    "nbv_chosen": "next-best-view: accuracy after the motion whose predicted view is least "
-                  "uncertain (entropy), classifying from both views",
-    "nbv_random": "next-best-view control: a random second motion",
-    "nbv_best": "next-best-view control: the best motion in hindsight",
-}
-
-COLUMNS = [("top1", "top-1"), ("topk", "top-k"), ("probe_top1", "probe top-1"),
-           ("knn_top1", "kNN top-1"), ("equivariance_error", "equiv. error"),
-           ("learned_map_error", "learned-map error"),
-           ("composite_equivariance_error", "composite error"),
-           ("slowness_auroc", "slowness AUROC"), ("slowness_auroc_train", "AUROC (train)"),
-           ("mrr", "MRR"), ("hits@1", "hits@1"), ("hits@10", "hits@10"),
-           ("egomotion_r2", "egomotion R²"),
-           ("nbv_chosen", "NBV chosen"), ("nbv_random", "NBV random"), ("nbv_best", "NBV best")]
+#: the table columns, their meanings and groups: from the suite's registry of measurements
+COLUMNS = [(c.key, c.title) for c in SUITE_COLUMNS]
+MEANINGS = {c.key: c.meaning for c in SUITE_COLUMNS}
+GROUPS = {group: tuple(c.key for c in SUITE_COLUMNS if c.group == group)
+          for group in dict.fromkeys(c.group for c in SUITE_COLUMNS)}
 # run times are not in the tables: they measure the machine's load, not the method; the
 # one-view NBV accuracy is top-1 itself
-
-
-#: the columns of a section, in two tables so that each stays readable
-GROUPS = {
-    "Recognition": ("top1", "topk", "probe_top1", "knn_top1", "nbv_chosen", "nbv_random",
-                    "nbv_best"),
-    "Equivariance, slowness, egomotion": (
-        "equivariance_error", "learned_map_error", "composite_equivariance_error",
-        "slowness_auroc", "slowness_auroc_train", "mrr", "hits@1", "hits@10", "egomotion_r2"),
-}
 
 
 def _flatten(m: dict) -> dict:

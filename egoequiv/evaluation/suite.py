@@ -24,6 +24,7 @@ from egoequiv.evaluation import (
     slowness,
 )
 from egoequiv.evaluation.context import Context, Skip
+from egoequiv.evaluation.metric import EQUIVARIANCE, RECOGNITION, Column, Metric
 from egoequiv.evaluation.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
 from egoequiv.motion.patterns import pattern_labels
 
@@ -31,15 +32,6 @@ from egoequiv.motion.patterns import pattern_labels
 #: each costs one distance to every candidate
 RANKING_QUERIES = 10_000
 RETRIEVAL_QUERIES = 2_000
-
-KEYS = ["top1", "top1_std", "topk", "topk_std", "topk_k", "top1_source", "probe_top1",
-        "probe_top1_std", "knn_top1", "knn_top1_std", "equivariance_error",
-        "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
-        "learned_map_error_per_pattern", "composite_equivariance_error",
-        "composite_equivariance_error_per_composite", "slowness_auroc", "slowness_auroc_train",
-        "mrr", "hits@1", "hits@5", "hits@10", "mean_rank", "ranking_candidates",
-        "egomotion_r2", "egomotion_r2_per_dim", "next_best_view", "retrieval_hits@5"]
-
 
 def _recognition(ctx: Context) -> dict:
     labels, task = ctx.need_labels(), ctx.task
@@ -182,17 +174,65 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
     return {"retrieval_hits@5": float(hit.any(axis=1).mean()) if len(hit) else None}
 
 
-METRICS: dict[str, Callable[[Context], dict]] = {
-    "recognition": _recognition,
-    "equivariance": _equivariance,
-    "learned_maps": _learned_maps,
-    "composite": _composite,
-    "slowness": _slowness,
-    "ranking": _ranking,
-    "egomotion": _egomotion,
-    "next_best_view": _next_best_view,
-    "retrieval": _retrieval,
-}
+#: every measurement of the suite, in the order the reports show them (see evaluation.metric)
+REGISTRY: tuple[Metric, ...] = (
+    Metric("recognition", _recognition,
+           ("top1", "top1_std", "topk", "topk_std", "topk_k", "top1_source", "probe_top1",
+            "probe_top1_std", "knn_top1", "knn_top1_std"),
+           (Column("top1", "top-1", "test top-1 accuracy (fraction): the jointly trained "
+                   "softmax head where the model has one, else a linear probe on few labels",
+                   RECOGNITION, True),
+            Column("topk", "top-k", "test top-k accuracy (k in metrics.json: 10 with many "
+                   "classes, else smaller)", RECOGNITION),
+            Column("probe_top1", "probe top-1", "top-1 of a linear probe on the frozen "
+                   "features, few labels per class", RECOGNITION, True),
+            Column("knn_top1", "kNN top-1", "top-1 of a k-nearest-neighbour classifier on "
+                   "the frozen features", RECOGNITION))),
+    Metric("equivariance", _equivariance,
+           ("equivariance_error", "equivariance_error_per_pattern", "equivariance_pairs"),
+           (Column("equivariance_error", "equiv. error", "mean over motion patterns of "
+                   "||M'_g z(x) - z(gx)|| / ||z(x) - z(gx)|| on test pairs, M'_g refitted by "
+                   "ridge least squares on training pairs (1 = no better than the identity "
+                   "map)", EQUIVARIANCE, False, "equivariance error (refitted maps)"),)),
+    Metric("learned_maps", _learned_maps,
+           ("learned_map_error", "learned_map_error_per_pattern"),
+           (Column("learned_map_error", "learned-map error", "the same error with the "
+                   "model's own learned maps M_g", EQUIVARIANCE, False),)),
+    Metric("composite", _composite,
+           ("composite_equivariance_error", "composite_equivariance_error_per_composite"),
+           (Column("composite_equivariance_error", "composite error", "the same error for "
+                   "two-step motions, composing the fitted single-step maps", EQUIVARIANCE),)),
+    Metric("slowness", _slowness, ("slowness_auroc", "slowness_auroc_train"),
+           (Column("slowness_auroc", "slowness AUROC", "AUROC of feature distance "
+                   "separating temporal neighbours from non-neighbours among test frames "
+                   "(1 = perfectly slow features)", EQUIVARIANCE, True),
+            Column("slowness_auroc_train", "AUROC (train)", "the same on training frames",
+                   EQUIVARIANCE))),
+    Metric("ranking", _ranking,
+           ("mrr", "hits@1", "hits@5", "hits@10", "mean_rank", "ranking_candidates"),
+           (Column("mrr", "MRR", "mean reciprocal rank of the true z(gx) among the test "
+                   "frames (the query excluded) for M'_g z(x)", EQUIVARIANCE, True),
+            Column("hits@1", "hits@1", "fraction of test pairs whose true z(gx) is the "
+                   "nearest to M'_g z(x), the query excluded", EQUIVARIANCE, True),
+            Column("hits@10", "hits@10", "fraction of test pairs whose true z(gx) is among "
+                   "the 10 nearest", EQUIVARIANCE))),
+    Metric("egomotion", _egomotion, ("egomotion_r2", "egomotion_r2_per_dim"),
+           (Column("egomotion_r2", "egomotion R²", "R^2 of ridge regression from (z(x), "
+                   "z(gx)) to the motion, mean over motion dimensions", EQUIVARIANCE, True),)),
+    Metric("next_best_view", _next_best_view, ("next_best_view",),
+           (Column("nbv_chosen", "NBV chosen", "next-best-view: accuracy after the motion "
+                   "whose predicted view is least uncertain (entropy), classifying from both "
+                   "views", RECOGNITION, True, "next-best-view accuracy"),
+            Column("nbv_random", "NBV random", "next-best-view control: a random second "
+                   "motion", RECOGNITION),
+            Column("nbv_best", "NBV best", "next-best-view control: the best motion in "
+                   "hindsight", RECOGNITION))),
+    Metric("retrieval", _retrieval, ("retrieval_hits@5",)),
+)
+METRICS: dict[str, Callable[[Context], dict]] = {m.name: m.measure for m in REGISTRY}
+KEYS = [k for m in REGISTRY for k in m.keys]
+#: the report's table columns, in order
+COLUMNS = [c for m in REGISTRY for c in m.columns]
 
 
 def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,
@@ -231,3 +271,9 @@ def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,
     result.update(metric_seconds=seconds, skipped=skipped, warnings=ctx.warnings,
                   plots=ctx.plots)
     return result
+
+
+def features_only(result: dict) -> dict:
+    """A suite result of bare features: without a classifier head there is no head top-1,
+    only the probe's (``probe_top1``), so the head's keys are dropped."""
+    return {k: v for k, v in result.items() if k not in ("top1", "top1_std", "top1_source")}

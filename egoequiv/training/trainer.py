@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -114,8 +115,51 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     ``prepared``: the (frames, task) of ``prepare`` for these settings, if the caller has them.
     ``callback(iteration)`` runs after every step (tests use it to interrupt a run).
     ``metrics``: the suite's measurements of the trained model (default ``TRAIN_METRICS``;
-    None: all), with their plots in ``plots_dir`` when given.
+    None: all), with their plots in ``plots_dir`` when given. Three stages: ``setup`` (data,
+    model, optimiser, resume state), ``loop`` (the steps, logs, checkpoints), ``finish``
+    (measure the model, write metrics.json).
     """
+    session = setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared)
+    loop(session, callback)
+    return finish(session, metrics, plots_dir) if session.rank == 0 else {}
+
+
+@dataclass
+class Session:
+    """Everything one training run holds between its stages."""
+
+    cfg: Config
+    dataset: str
+    labelled_dataset: str | None
+    out_dir: Path
+    quiet: bool
+    rank: int
+    device: torch.device
+    task: Task
+    summary: dict
+    shape: dict
+    method: torch.nn.Module
+    model: torch.nn.Module  # the method, wrapped by DDP / torch.compile when asked
+    optimizer: torch.optim.Optimizer
+    normalizer: Normalizer
+    sampler: BatchSampler
+    loader: BatchLoader
+    history: list
+    start: int
+    elapsed_before: float
+    best_model: dict | None
+    start_time: float
+    done: int = 0
+    stopped: bool = False
+    best_iteration: int | None = None
+    train_seconds: float = 0.0
+
+
+def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
+          quiet: bool = False, labelled_dataset: str | None = None,
+          prepared: tuple[Frames, Task] | None = None) -> Session:
+    """Check the output folder, prepare the data, build the model and optimiser, and load
+    the checkpoint to resume from (see ``train``)."""
     out_dir = Path(out_dir)
     dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
     labelled_dataset = resolve_spec(labelled_dataset) if labelled_dataset else None
@@ -138,11 +182,11 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     # a head only where labels train it (an unused head would break DDP and report a
     # top-1 that no label supports)
     num_classes = task.num_classes if len(task.labelled) else 0
+    spec = task.table.motor_spec
     shape = {"in_channels": frames.images.shape[3], "num_classes": num_classes,
              "num_patterns": task.patterns.num_patterns, "motion_dim": task.pairs.motion.shape[1],
              "image_size": cfg.image_size,
-             "motor": [{"name": n, "unit": u} for n, u in zip(task.table.motor_spec.names,
-                                                              task.table.motor_spec.units)]}
+             "motor": [{"name": n, "unit": u} for n, u in zip(spec.names, spec.units)]}
     method = build_method(cfg, shape["in_channels"], shape["num_classes"],
                           shape["num_patterns"], shape["motion_dim"])
     method = method.to(device=device, memory_format=torch.channels_last)
@@ -164,7 +208,6 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
             method, device_ids=[device.index] if device.type == "cuda" else None)
     if cfg.compile:
         model = torch.compile(model)
-
     sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
     loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
                          cfg.device_cache_mb, cfg.prefetch)
@@ -172,97 +215,112 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
             if lr != cfg.lr else ""
         print(f"egoequiv: {loader.placement}; {world} process(es){scale}", file=sys.stderr)
+    return Session(cfg, dataset, labelled_dataset, out_dir, quiet, rank, device, task,
+                   summary, shape, method, model, optimizer, normalizer, sampler, loader,
+                   history, start, elapsed_before, best_model, start_time, done=start)
 
-    def save(iteration: int, seconds: float) -> None:
-        if rank == 0:
-            save_checkpoint(out_dir / "checkpoint.pt", method=method, optimizer=optimizer,
-                            iteration=iteration, cfg=cfg, dataset=dataset,
-                            labelled_dataset=labelled_dataset,
-                            normalizer=normalizer, patterns=task.patterns, shape=shape,
-                            extra={"history": history, "train_seconds": seconds,
-                                   "best_model": best_model})
 
-    monitor = TrainingMonitor(task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
+def _save(s: Session, iteration: int, seconds: float) -> None:
+    if s.rank == 0:
+        save_checkpoint(s.out_dir / "checkpoint.pt", method=s.method, optimizer=s.optimizer,
+                        iteration=iteration, cfg=s.cfg, dataset=s.dataset,
+                        labelled_dataset=s.labelled_dataset, normalizer=s.normalizer,
+                        patterns=s.task.patterns, shape=s.shape,
+                        extra={"history": s.history, "train_seconds": seconds,
+                               "best_model": s.best_model})
+
+
+def loop(s: Session, callback=None) -> None:
+    """The training steps from ``s.start`` to ``cfg.iters`` (or early stopping): logs every
+    ``log_every``, monitors every ``monitor_every``, checkpoints every ``checkpoint_every``."""
+    cfg, rank = s.cfg, s.rank
+    monitor = TrainingMonitor(s.task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
         if cfg.monitor_every and rank == 0 else None
-    logger = RunLogger(out_dir, history, cfg.logger) if rank == 0 else None
-    method.train()
+    logger = RunLogger(s.out_dir, s.history, cfg.logger) if rank == 0 else None
+    s.method.train()
     loop_start = time.perf_counter()
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
-                   disable=quiet or rank > 0, initial=start)
-    done = start
-    log = _LossLog(device)
-    best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16,
+                   disable=s.quiet or rank > 0, initial=s.start)
+    log = _LossLog(s.device)
+    s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience, cfg.stop_metric)
+    autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
                               enabled=cfg.precision == "bf16")
-    batches = loader.batches(start, cfg.iters)
-    for it in range(start, cfg.iters):
-        if stopped:
-            batches.close()
-            break
-        done = it + 1
-        with autocast:
-            loss, parts = model(next(batches))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        log.add(it + 1, loss, parts)  # on the device: no host sync in the step
-        if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
-            values = log.read(it + 1)  # one sync per log_every steps; raises on NaN
-            history.append({"iteration": it + 1, **values,
-                            "lr": optimizer.param_groups[0]["lr"]})
-            if logger is not None:
-                logger.log(history[-1])
-            bar.set_postfix(loss=f"{values['loss']:.4f}")
-        if monitor is not None and (it + 1) % cfg.monitor_every == 0:
-            history.append({"iteration": it + 1,
-                            **monitor(method, loader.images, normalizer)})
-            if logger is not None:
-                logger.log(history[-1])
-            best_iteration, stopped = stop_iteration(history, cfg.patience, cfg.stop_metric)
-            if cfg.patience and best_iteration == it + 1:  # early stopping keeps the best
-                best_model = {k: v.detach().cpu().clone() for k, v in method.state_dict().items()}
-        bar.update(1)
-        seconds = elapsed_before + time.perf_counter() - loop_start
-        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or stopped:
-            log.read(it + 1)  # never save a diverged model
-            save(it + 1, seconds)
-        if callback is not None:
-            callback(it + 1)
-    bar.close()
-    batches.close()
-    if logger is not None:
-        logger.close()
-    train_seconds = elapsed_before + time.perf_counter() - loop_start
-    if rank > 0:
-        return {}
-    if best_model is not None:  # early stopping: measure the best validation iterate
-        method.load_state_dict(best_model)
-    metrics = {
-        "method": cfg.method, "dataset": dataset, "labelled_dataset": labelled_dataset,
+    batches = s.loader.batches(s.start, cfg.iters)
+    try:
+        for it in range(s.start, cfg.iters):
+            if s.stopped:
+                break
+            s.done = it + 1
+            with autocast:
+                loss, parts = s.model(next(batches))
+            s.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            s.optimizer.step()
+            log.add(it + 1, loss, parts)  # on the device: no host sync in the step
+            if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
+                values = log.read(it + 1)  # one sync per log_every steps; raises on NaN
+                s.history.append({"iteration": it + 1, **values,
+                                  "lr": s.optimizer.param_groups[0]["lr"]})
+                if logger is not None:
+                    logger.log(s.history[-1])
+                bar.set_postfix(loss=f"{values['loss']:.4f}")
+            if monitor is not None and (it + 1) % cfg.monitor_every == 0:
+                s.history.append({"iteration": it + 1,
+                                  **monitor(s.method, s.loader.images, s.normalizer)})
+                if logger is not None:
+                    logger.log(s.history[-1])
+                s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience,
+                                                             cfg.stop_metric)
+                if cfg.patience and s.best_iteration == it + 1:  # keep the best iterate
+                    s.best_model = {k: v.detach().cpu().clone()
+                                    for k, v in s.method.state_dict().items()}
+            bar.update(1)
+            seconds = s.elapsed_before + time.perf_counter() - loop_start
+            if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or s.stopped:
+                log.read(it + 1)  # never save a diverged model
+                _save(s, it + 1, seconds)
+            if callback is not None:
+                callback(it + 1)
+    finally:
+        bar.close()
+        batches.close()
+        if logger is not None:
+            logger.close()
+    s.train_seconds = s.elapsed_before + time.perf_counter() - loop_start
+
+
+def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None) -> dict:
+    """Measure the trained model (its best iterate under early stopping) with the suite,
+    plot the monitors' curves, write metrics.json and config.json; returns the metrics."""
+    cfg, task = s.cfg, s.task
+    if s.best_model is not None:  # early stopping: measure the best validation iterate
+        s.method.load_state_dict(s.best_model)
+    result = {
+        "method": cfg.method, "dataset": s.dataset, "labelled_dataset": s.labelled_dataset,
         "seed": cfg.seed,
-        "label_split": cfg.label_split, "iterations": done,
-        "stopped_early": stopped, "best_val_iteration": best_iteration,
-        "measured_iteration": best_iteration if best_model is not None else done,
-        **_measure(method, task, normalizer, device, cfg.seed, metrics, plots_dir,
-                   f"{cfg.method} on {dataset}"),
-        "motion_patterns": summary["patterns"],
-        "train_seconds": round(train_seconds, 2),
-        "total_seconds": round(time.perf_counter() - start_time, 2),
-        "num_pairs": int(len(sampler.pairs)) if sampler.pairs is not None else 0,
+        "label_split": cfg.label_split, "iterations": s.done,
+        "stopped_early": s.stopped, "best_val_iteration": s.best_iteration,
+        "measured_iteration": s.best_iteration if s.best_model is not None else s.done,
+        **_measure(s.method, task, s.normalizer, s.device, cfg.seed, metrics, plots_dir,
+                   f"{cfg.method} on {s.dataset}"),
+        "motion_patterns": s.summary["patterns"],
+        "train_seconds": round(s.train_seconds, 2),
+        "total_seconds": round(time.perf_counter() - s.start_time, 2),
+        "num_pairs": int(len(s.sampler.pairs)) if s.sampler.pairs is not None else 0,
         "num_labelled": int(len(task.labelled)),
         "config": to_dict(cfg),
-        "history": history,
+        "history": s.history,
     }
-    for key, curve in monitor_curves(history).items():
+    for key, curve in monitor_curves(s.history).items():
         if curve:
-            plot_curves({cfg.method: curve}, out_dir / f"{key}_curve.png",
+            plot_curves({cfg.method: curve}, s.out_dir / f"{key}_curve.png",
                         f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
-    for w in metrics["warnings"]:  # the measurements' own (the others were shown above)
+    for w in result["warnings"]:  # the measurements' own (the others were shown above)
         print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
-    metrics["warnings"] = summary["warnings"] + task.warnings + metrics["warnings"]
-    atomic_write_json(out_dir / "metrics.json", metrics)
-    atomic_write_json(out_dir / "config.json", to_dict(cfg))
-    return metrics
+    result["warnings"] = s.summary["warnings"] + task.warnings + result["warnings"]
+    atomic_write_json(s.out_dir / "metrics.json", result)
+    atomic_write_json(s.out_dir / "config.json", to_dict(cfg))
+    return result
 
 
 class _LossLog:

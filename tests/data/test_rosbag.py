@@ -140,21 +140,14 @@ def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None,
     return path
 
 
-def read(spec):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        source = open_source(spec)
-        table = source.table()
-    return source, table, [str(w.message) for w in caught]
-
-
 @pytest.mark.parametrize("ros1, mcap", [(False, False), (False, True), (True, False)],
                          ids=["ros2-db3", "ros2-mcap", "ros1"])
-def test_bag_gives_back_kitti_motions_frames_and_times(shared_data, tmp_path, ros1, mcap):
+def test_bag_gives_back_kitti_motions_frames_and_times(shared_data, tmp_path, ros1, mcap,
+                                                       read_source):
     kt, images = kitti(shared_data)
     bag = write_bag(tmp_path / ("run.bag" if ros1 else "run"), kt, images, ros1=ros1,
                     mcap=mcap)
-    source, table, notes = read(f"rosbag:{bag},image=/camera/image,odom=/odom,axes=camera")
+    source, table, notes = read_source(f"rosbag:{bag},image=/camera/image,odom=/odom,axes=camera")
     assert notes == [] and len(table) == 20 and table.sequence_names == ["run"]
     np.testing.assert_allclose(table.time, np.arange(20) / CAMERA_RATE, atol=1e-6)
     assert table.motor_spec.names == ("forward", "lateral", "yaw")
@@ -169,10 +162,10 @@ def test_bag_gives_back_kitti_motions_frames_and_times(shared_data, tmp_path, ro
     np.testing.assert_array_equal(np.stack(chunk), np.stack(images[3:9]))
 
 
-def test_compressed_images_tf_and_body_axes(shared_data, tmp_path):
+def test_compressed_images_tf_and_body_axes(shared_data, tmp_path, read_source):
     kt, images = kitti(shared_data, frames=12)
     bag = write_bag(tmp_path / "tf", kt, images, compressed=True, body=True)
-    source, table, _ = read(f"rosbag:{bag},image=/camera/image,tf=odom:base,dofs=6dof")
+    source, table, _ = read_source(f"rosbag:{bag},image=/camera/image,tf=odom:base,dofs=6dof")
     assert table.motor_spec.axes == "body" and len(table) == 12
     camera = open_source(f"kitti-odometry:{shared_data / 'kitti_odometry' / 'KITTI_sequence_2'}"
                          ",dofs=6dof")
@@ -185,10 +178,10 @@ def test_compressed_images_tf_and_body_axes(shared_data, tmp_path):
     np.testing.assert_array_equal(source.load_image(table.refs[5]), images[5])
 
 
-def test_frames_outside_the_pose_log_are_dropped_and_counted(shared_data, tmp_path):
+def test_frames_outside_the_pose_log_are_dropped_and_counted(shared_data, tmp_path, read_source):
     kt, images = kitti(shared_data, frames=20)
     bag = write_bag(tmp_path / "short", kt, images, pose_span=(0.45, 1.5))
-    _, table, notes = read(f"rosbag:{bag},image=/camera/image,odom=/odom")
+    _, table, notes = read_source(f"rosbag:{bag},image=/camera/image,odom=/odom")
     assert len(table) == 11  # frames at 0.5 .. 1.5 s
     assert any("dropped 9 of 20 frames of /camera/image" in n for n in notes)
     np.testing.assert_allclose(table.meta["stamp"] - T0, np.arange(5, 16) / CAMERA_RATE,
@@ -212,14 +205,14 @@ def test_without_topics_lists_them_and_wrong_topic_names_the_existing(shared_dat
         open_source(f"rosbag:{bag},image=/odom,odom=/odom").table()
 
 
-def test_convert_writes_frames_csv_with_the_same_motions(shared_data, tmp_path):
+def test_convert_writes_frames_csv_with_the_same_motions(shared_data, tmp_path, read_source):
     from egoequiv.cli.main import main
 
     kt, images = kitti(shared_data, frames=6)
     spec = f"rosbag:{write_bag(tmp_path / 'b', kt, images)},image=/camera/image,odom=/odom"
     assert main(["data", "convert", spec, str(tmp_path / "out")]) == 0
-    _, bag, _ = read(spec)
-    _, csv, _ = read(f"frames-csv:{tmp_path / 'out' / 'frames.csv'}")
+    _, bag, _ = read_source(spec)
+    _, csv, _ = read_source(f"frames-csv:{tmp_path / 'out' / 'frames.csv'}")
     assert csv.motor_spec == bag.motor_spec  # axes=body, dofs forward+lateral+yaw
     i, j = np.arange(5), np.arange(1, 6)
     np.testing.assert_allclose(csv.motor_spec.difference(csv.motor[i], csv.motor[j]),

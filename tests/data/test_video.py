@@ -27,20 +27,7 @@ def test_missing_video_file(tmp_path):
         video.read_video_frame(tmp_path / "nope.mp4", 0)
 
 
-def write_clip(path, frames=8, size=(64, 48)):
-    av = pytest.importorskip("av")
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("mpeg4", rate=10)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        for k in range(frames):
-            img = np.full((size[1], size[0], 3), 30 * k % 256, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-
-
-def test_frames_csv_with_video_refs(tmp_path):
+def test_frames_csv_with_video_refs(tmp_path, write_clip):
     write_clip(tmp_path / "clip.mp4")
     rows = [f"clip.mp4#{k},{seq},{k / 10},{k}" for k, seq in ((1, "c"), (5, "c"), (2, "d"))]
     (tmp_path / "frames.csv").write_text("image,sequence,time,motor_odo\n" + "\n".join(rows))
@@ -62,7 +49,7 @@ def test_not_a_video(tmp_path):
         video.read_video_frame(bad, 0)
 
 
-def test_video_refs_decode_in_the_worker_pool_with_default_channels(tmp_path):
+def test_video_refs_decode_in_the_worker_pool_with_default_channels(tmp_path, write_clip):
     """More than 64 refs of two clips and channels=0: the parent probes the clips, then forks
     workers, each decoding one whole clip once."""
     from egoequiv.data.cache import load_frames

@@ -3,8 +3,6 @@ interpolated poses checked against the known motion."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -16,18 +14,6 @@ av = pytest.importorskip("av")
 
 FPS, LOG_HZ = 10, 7.0
 SPEED, TURN = 1.5, 12.0  # m/s along the world's z, deg/s about the world's y (down)
-
-
-def write_clip(path, frames, size=(32, 24), fps=FPS):
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("mpeg4", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        for k in range(frames):
-            img = np.full((size[1], size[0], 3), 8 * k % 256, dtype=np.uint8)
-            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
 
 
 def true_pose(t):
@@ -49,18 +35,10 @@ def write_log(path, start, stop, rate=LOG_HZ):
     path.write_text("\n".join(lines) + "\n")
 
 
-def read(spec):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        source = open_source(spec)
-        table = source.table()
-    return source, table, [str(w.message) for w in caught]
-
-
-def test_frames_get_the_logs_pose_at_their_container_time(tmp_path):
-    write_clip(tmp_path / "walk.mp4", 40)
+def test_frames_get_the_logs_pose_at_their_container_time(tmp_path, write_clip, read_source):
+    write_clip(tmp_path / "walk.mp4", 40, size=(32, 24), step=8)
     write_log(tmp_path / "walk.csv", 0.25, 5.0)  # starts after frame 2 (0.2 s)
-    source, table, notes = read(f"video:{tmp_path}")
+    source, table, notes = read_source(f"video:{tmp_path}")
     assert len(table) == 37 and table.sequence_names == ["walk"]
     assert notes == ["video: dropped 3 of 40 frames of walk.mp4 outside its log (log "
                      "0.25-4.96 s, frames 0.00-3.90 s, tolerance 0.1 s)"]
@@ -80,13 +58,13 @@ def test_frames_get_the_logs_pose_at_their_container_time(tmp_path):
     np.testing.assert_allclose([f.mean() for f in frames], 8 * np.arange(3, 8), atol=4)
 
 
-def test_motor_columns_angles_interpolate_the_short_way(tmp_path):
+def test_motor_columns_angles_interpolate_the_short_way(tmp_path, write_clip, read_source):
     write_clip(tmp_path / "a.mp4", 6)
     (tmp_path / "a.csv").write_text("time,motor_heading_deg,motor_odo\n"
                                     "0.0,350,0\n1.0,10,2\n")
-    _, sparse, notes = read(f"video:{tmp_path}")  # 1 s between log rows: not bridged
+    _, sparse, notes = read_source(f"video:{tmp_path}")  # 1 s between log rows: not bridged
     assert len(sparse) == 2 and "dropped 4 of 6 frames" in notes[0]
-    _, table, _ = read(f"video:{tmp_path},tolerance=1")
+    _, table, _ = read_source(f"video:{tmp_path},tolerance=1")
     np.testing.assert_allclose(table.motor[:, 1], 2 * np.arange(6) / FPS)
     heading = (table.motor[:, 0] + 360) % 360
     np.testing.assert_allclose(heading, (350 + 20 * np.arange(6) / FPS) % 360, atol=1e-9)
@@ -100,14 +78,14 @@ def test_motor_columns_angles_interpolate_the_short_way(tmp_path):
     ("time,pose_x,pose_y,pose_z,pose_qx,pose_qy,pose_qz,pose_qw\n0,0,0,0,0,0,0,1\n"
      "1,0,0,0,0,0,0,2\n", r"walk.csv:3: quaternion has norm 2, expected 1"),
 ])
-def test_bad_logs_are_named(tmp_path, log, message):
+def test_bad_logs_are_named(tmp_path, log, message, write_clip):
     write_clip(tmp_path / "walk.mp4", 4)
     (tmp_path / "walk.csv").write_text(log)
     with pytest.raises(DataError, match=message):
         open_source(f"video:{tmp_path}").table()
 
 
-def test_a_clip_without_a_log(tmp_path):
+def test_a_clip_without_a_log(tmp_path, write_clip):
     write_clip(tmp_path / "a.mp4", 4)
     write_clip(tmp_path / "b.mp4", 4)
     write_log(tmp_path / "a.csv", 0, 1)
@@ -115,7 +93,7 @@ def test_a_clip_without_a_log(tmp_path):
         open_source(f"video:{tmp_path}").table()
 
 
-def test_default_training_on_clips_decodes_each_clip_once_in_workers(tmp_path):
+def test_default_training_on_clips_decodes_each_clip_once_in_workers(tmp_path, write_clip):
     """Two clips, more than 64 frames, default workers: the forked pool decodes (the old
     reader kept a clip open across the fork and could hang here)."""
     from egoequiv.config import load_config
