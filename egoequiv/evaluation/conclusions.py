@@ -2,9 +2,10 @@
 measure, whether its lead over the next exceeds the spread over label splits, how far each
 equivariance error lies below the identity's 1.0, and what the runs' warnings mean.
 
-The rule for "a real difference": the gap between the best and the runner-up means must be
-larger than the larger of their two sample standard deviations over splits. With one split
-per method there is no spread, and the report says so instead of declaring a winner.
+The rule for "a clear difference", shared with ``egoequiv reproduce``'s report: the gap
+between two means must exceed ``CLEAR_FACTOR`` (2) times the larger of their two sample
+standard deviations over splits. With one split per method there is no spread, and the report
+says so instead of declaring a winner.
 """
 
 from __future__ import annotations
@@ -35,6 +36,15 @@ WARNING_MEANINGS = [
     ("diverged", "the run diverged (lr or lam too high); it has no measurements"),
     ("0/0", "pairs whose two features are identical are left out of the ratio"),
 ]
+
+
+#: a gap is clear when it exceeds this many times the larger split std
+CLEAR_FACTOR = 2.0
+
+
+def is_clear(gap: float, spread: float) -> bool:
+    """Whether a gap between two means stands out of their spread (module doc)."""
+    return abs(gap) > CLEAR_FACTOR * spread
 
 
 def decimals(std: float | None) -> int:
@@ -80,12 +90,12 @@ def conclusions(runs: list[dict]) -> list[str]:
         spread = max((s for s in (sb, ss) if s is not None), default=None)
         if spread is None:
             verdict = "one split each: no spread to judge the gap by"
-        elif gap > spread:
-            verdict = f"the gap {gap:.{decimals(spread)}f} exceeds the split spread " \
-                      f"(largest std {spread:.{decimals(spread)}f})"
+        elif is_clear(gap, spread):
+            verdict = f"a clear gap: {gap:.{decimals(spread)}f}, more than twice the largest " \
+                      f"split std ({spread:.{decimals(spread)}f})"
         else:
-            verdict = f"the gap {gap:.{decimals(spread)}f} is inside the split spread " \
-                      f"(largest std {spread:.{decimals(spread)}f}): not a reliable difference"
+            verdict = f"the gap {gap:.{decimals(spread)}f} is within twice the largest split " \
+                      f"std ({spread:.{decimals(spread)}f}): not a reliable difference"
         lines.append(f"- **{name}**: best {best} ({fmt(mb, sb)}), then {second} "
                      f"({fmt(ms, ss)}); {verdict}.")
     errors = {m: _stats([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}

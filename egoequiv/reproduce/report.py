@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from egoequiv.evaluation.conclusions import is_clear
 from egoequiv.evaluation.plots import plot_bars
 from egoequiv.reproduce.controls import CONTROLS
 from egoequiv.reproduce.protocols import Protocol
@@ -65,7 +66,7 @@ def clear(a: dict | None, b: dict | None) -> bool | None:
     """Whether the gap between two {mean, std} exceeds twice the larger std."""
     if not a or not b:
         return None
-    return abs(a["mean"] - b["mean"]) > 2 * max(a["std"], b["std"])
+    return is_clear(a["mean"] - b["mean"], max(a["std"], b["std"]))
 
 
 def _distinct(warnings: list[str]) -> list[str]:
