@@ -16,6 +16,8 @@ the task has no labels (pure pretraining).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import torch
 from torch import nn
 
@@ -32,12 +34,18 @@ class Method(nn.Module):
     pairs: str | None = None
     #: whether it needs non-neighbour (negative) pairs
     negatives: bool = False
+    #: the config keys the method reads, as ``self.hp.<key>`` (a subclass adds its own to
+    #: those of the classes it extends); it is not given the rest of the run's config
+    hyperparameters: tuple[str, ...] = ()
 
     def __init__(self, backbone: nn.Module, cfg: Config, num_classes: int, num_patterns: int,
                  motion_dim: int):
         super().__init__()
         self.backbone = backbone
-        self.cfg = cfg
+        keys = dict.fromkeys(k for c in reversed(type(self).__mro__)
+                             for k in getattr(c, "hyperparameters", ()))
+        self.hp = SimpleNamespace(**{k: getattr(cfg, k) for k in keys})
+        self.lam = cfg.lam
         layer = backbone.layers[-1] if cfg.feature_layer == "auto" else cfg.feature_layer
         if layer not in backbone.dims:
             raise EgoequivError(f"config: feature_layer {cfg.feature_layer!r} is not a layer "
@@ -89,7 +97,7 @@ class Method(nn.Module):
             total = total + parts["softmax"]
         unsup = self.unsupervised(z, batch)
         if unsup:
-            weight = self.cfg.lam if "softmax" in parts else 1.0
+            weight = self.lam if "softmax" in parts else 1.0
             total = total + weight * sum(unsup.values())
             parts.update(unsup)
         return total, {k: v.detach() for k, v in parts.items()}

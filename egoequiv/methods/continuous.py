@@ -10,6 +10,8 @@ from egoequiv.models.maps import ContinuousMap
 
 
 class EquivDrlimContinuous(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("margin", "contrastive_form", "equiv_pull", "drlim_weight")
     pairs = "all"
     negatives = True
 
@@ -24,7 +26,7 @@ class EquivDrlimContinuous(Method):
     def unsupervised(self, z, batch):
         mapped = self.map(z["pos_i"], batch["motion"])
         a, b, similar = pair_stack(z, batch)
-        drlim = drlim_loss(a, b, similar, self.cfg.margin, self.cfg.contrastive_form)
-        equiv = continuous_equivariance_loss(mapped, z["pos_j"], z["pos_i"], self.cfg.equiv_pull)
+        drlim = drlim_loss(a, b, similar, self.hp.margin, self.hp.contrastive_form)
+        equiv = continuous_equivariance_loss(mapped, z["pos_j"], z["pos_i"], self.hp.equiv_pull)
         return {"equiv": equiv,
-                "drlim": self.cfg.drlim_weight * drlim}
+                "drlim": self.hp.drlim_weight * drlim}

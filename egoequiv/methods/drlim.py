@@ -17,9 +17,11 @@ def pair_stack(z: dict, batch: dict):
 
 
 class Drlim(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("margin", "contrastive_form")
     pairs = "all"
     negatives = True
 
     def unsupervised(self, z, batch):
         a, b, similar = pair_stack(z, batch)
-        return {"drlim": drlim_loss(a, b, similar, self.cfg.margin, self.cfg.contrastive_form)}
+        return {"drlim": drlim_loss(a, b, similar, self.hp.margin, self.hp.contrastive_form)}

@@ -7,6 +7,8 @@ from egoequiv.methods.equiv import Equiv
 
 
 class EquivDrlim(Equiv):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("equiv_margin_with_drlim", "drlim_weight")
     negatives = True
 
     def __init__(self, *args):
@@ -15,9 +17,9 @@ class EquivDrlim(Equiv):
 
     @property
     def equiv_margin(self) -> float:
-        return self.cfg.equiv_margin_with_drlim
+        return self.hp.equiv_margin_with_drlim
 
     def unsupervised(self, z, batch):
         a, b, similar = pair_stack(z, batch)
-        drlim = drlim_loss(a, b, similar, self.cfg.margin, self.cfg.contrastive_form)
-        return {"equiv": self.equiv_term(z, batch), "drlim": self.cfg.drlim_weight * drlim}
+        drlim = drlim_loss(a, b, similar, self.hp.margin, self.hp.contrastive_form)
+        return {"equiv": self.equiv_term(z, batch), "drlim": self.hp.drlim_weight * drlim}

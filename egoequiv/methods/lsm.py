@@ -12,18 +12,20 @@ NUM_BINS = 20
 
 
 class Lsm(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("lsm_hidden", "lsm_bin_width")
     pairs = "all"
 
     def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
         super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
         self.motion_dim = motion_dim
         self.motion_head = nn.Sequential(
-            nn.Linear(2 * self.feature_dim, cfg.lsm_hidden), nn.ReLU(inplace=True),
-            nn.Linear(cfg.lsm_hidden, motion_dim * (NUM_BINS + 2)),
+            nn.Linear(2 * self.feature_dim, self.hp.lsm_hidden), nn.ReLU(inplace=True),
+            nn.Linear(self.hp.lsm_hidden, motion_dim * (NUM_BINS + 2)),
         )
 
     def unsupervised(self, z, batch):
         logits = self.motion_head(torch.cat([z["pos_i"], z["pos_j"]], dim=1))
         logits = logits.view(len(logits), self.motion_dim, NUM_BINS + 2)
-        targets = lsm_bin_targets(batch["motion"], self.cfg.lsm_bin_width, NUM_BINS)
+        targets = lsm_bin_targets(batch["motion"], self.hp.lsm_bin_width, NUM_BINS)
         return {"lsm": lsm_loss(logits, targets)}

@@ -6,7 +6,9 @@ from egoequiv.methods.base import Method
 
 
 class Simclr(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("simclr_temperature",)
     pairs = "all"
 
     def unsupervised(self, z, batch):
-        return {"info_nce": info_nce_loss(z["pos_i"], z["pos_j"], self.cfg.simclr_temperature)}
+        return {"info_nce": info_nce_loss(z["pos_i"], z["pos_j"], self.hp.simclr_temperature)}

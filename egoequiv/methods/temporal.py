@@ -7,9 +7,11 @@ from egoequiv.methods.drlim import pair_stack
 
 
 class Temporal(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("margin",)
     pairs = "all"
     negatives = True
 
     def unsupervised(self, z, batch):
         a, b, similar = pair_stack(z, batch)
-        return {"temporal": temporal_coherence_loss(a, b, similar, self.cfg.margin)}
+        return {"temporal": temporal_coherence_loss(a, b, similar, self.hp.margin)}

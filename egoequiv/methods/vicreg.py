@@ -6,11 +6,13 @@ from egoequiv.methods.base import Method
 
 
 class Vicreg(Method):
+    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
+    hyperparameters = ("vicreg_sim", "vicreg_var", "vicreg_cov")
     pairs = "all"
 
     def unsupervised(self, z, batch):
         t = vicreg_terms(z["pos_i"], z["pos_j"])
-        cfg = self.cfg
-        return {"invariance": cfg.vicreg_sim * t["invariance"],
-                "variance": cfg.vicreg_var * t["variance"],
-                "covariance": cfg.vicreg_cov * t["covariance"]}
+        hp = self.hp
+        return {"invariance": hp.vicreg_sim * t["invariance"],
+                "variance": hp.vicreg_var * t["variance"],
+                "covariance": hp.vicreg_cov * t["covariance"]}

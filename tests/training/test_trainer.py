@@ -229,3 +229,18 @@ def test_a_diverging_run_stops_within_log_every_steps(tmp_path, eth80):
               eth80, tmp_path, quiet=True, callback=seen.append)
     assert max(seen) < 4  # stopped at the first read, iteration 4
     assert not (tmp_path / "checkpoint.pt").exists()  # nothing diverged was saved
+
+
+def test_each_method_sees_only_the_hyperparameters_it_declares():
+    """A method gets its declared config keys (and its parents'), not the whole config."""
+    cfg = tiny(method="equiv+drlim")
+    from egoequiv.models import build_backbone
+
+    method = METHODS["equiv+drlim"](build_backbone(cfg, 1), cfg, 3, 4, 2)
+    assert set(vars(method.hp)) == {"margin", "contrastive_form", "equiv_negatives",
+                                    "equiv_pull", "map_type", "map_hidden",
+                                    "equiv_margin_with_drlim", "drlim_weight"}
+    assert not hasattr(method, "cfg")
+    for name, cls in METHODS.items():
+        keys = [k for c in cls.__mro__ for k in getattr(c, "hyperparameters", ())]
+        assert all(hasattr(cfg, k) for k in keys), name  # every declared key is a config key
