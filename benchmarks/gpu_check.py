@@ -10,7 +10,7 @@
    15 minutes on a K40; our target is 2 minutes on one H100.
 3. A tenth of that run with the frames on the GPU and again streamed from disk
    (``device_cache_mb=0``): steps/s of each, and whether the weights are bit-identical.
-Results: DIR/summary.json and DIR/logs.txt (runs and caches go to --work, default /tmp).
+Results: DIR/summary.json and DIR/logs.txt (runs and caches go to --work).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,7 +68,8 @@ def main() -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--iters", type=int, default=50_000)
     p.add_argument("--device", default="cuda", help="cpu: a dry run of this script")
-    p.add_argument("--work", default="/tmp/egoequiv-gpu-check")
+    p.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "egoequiv-gpu-check"),
+                   help="where the runs and caches go (default: under the temp folder)")
     p.add_argument("--skip-steps", action="store_true", help="only the training runs (2, 3)")
     args = p.parse_args()
     results, work = Path(args.out), Path(args.work)

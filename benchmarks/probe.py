@@ -11,7 +11,6 @@ test predictions on which the two agree.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 
@@ -39,6 +38,8 @@ def torch_probe(train_z, train_y, c, weight_decay=1e-3, max_iter=200):
 
 
 def main() -> None:
+    from _report import report
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dim", type=int, default=4096)
     p.add_argument("--classes", type=int, default=397)
@@ -70,11 +71,7 @@ def main() -> None:
               "same_prediction": float((ours.argmax(1) == ref.argmax(1)).mean()),
               "top1_sklearn": float((ours.argmax(1) == test_y).mean()),
               "top1_torch": float((ref.argmax(1) == test_y).mean())}
-    for k, v in result.items():
-        print(f"{k:>16}: {v:.3f}" if isinstance(v, float) else f"{k:>16}: {v}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

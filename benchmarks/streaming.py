@@ -16,7 +16,6 @@ streamed round, which runs before anything is held in memory.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil
@@ -79,6 +78,8 @@ def steps_per_second(loader, method, optimizer, first: int, steps: int, warmup: 
 
 
 def main() -> None:
+    from _report import report
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cache-gb", type=float, default=4.5, help="size of the synthetic cache")
     p.add_argument("--memory-mb", type=int, default=256, help="frames held in memory for the "
@@ -156,10 +157,7 @@ def main() -> None:
         "ratio_per_round": [round(a / b, 3) for a, b in zip(streamed_runs, memory_runs)],
         "peak_rss_mb": peak_rss_mb, "streamed": placement, "in_memory": memory_placement,
     }
-    for k, v in result.items():
-        print(f"{k:>22}: {v:.3f}" if isinstance(v, float) else f"{k:>22}: {v}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ setting its tunables before Python starts: this script re-executes itself with t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -35,6 +34,8 @@ def matmul_flops(n: int = 1024, repeats: int = 20) -> float:
 
 
 def main() -> None:
+    from _report import report
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--method", default="equiv+drlim")
     p.add_argument("--batch-size", type=int, default=128, help="pairs per stream")
@@ -124,11 +125,7 @@ def main() -> None:
         "projected_50k_iterations_s": 50_000 * seconds,
         "malloc_tuned": all(os.environ.get(k) == v for k, v in MALLOC_ENV.items()),
     }
-    for k, v in result.items():
-        print(f"{k:>20}: {v:.3f}" if isinstance(v, float) else f"{k:>20}: {v}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
+    report(result, args.json)
 
 
 if __name__ == "__main__":

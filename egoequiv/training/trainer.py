@@ -28,6 +28,7 @@ from egoequiv.task.combine import combine_frames
 from egoequiv.training.checkpoint import build_method, read_checkpoint, save_checkpoint
 from egoequiv.training.loader import BatchLoader
 from egoequiv.training.logger import RunLogger
+from egoequiv.training.loss_log import LossLog, TrainingDiverged  # noqa: F401 (re-exported)
 from egoequiv.training.monitor import CURVES, TrainingMonitor, monitor_curves, stop_iteration
 from egoequiv.training.sampler import BatchSampler
 from egoequiv.utils.atomic import atomic_write_json
@@ -40,10 +41,6 @@ RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "worker
 #: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
 #: code, so a checkpoint gets the same numbers from both)
 TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
-
-
-class TrainingDiverged(EgoequivError):
-    """The loss became NaN or infinite (lr or lam too high)."""
 
 
 def prepare(cfg: Config, dataset: str, quiet: bool = False,
@@ -241,7 +238,7 @@ def loop(s: Session, callback=None) -> None:
     loop_start = time.perf_counter()
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
                    disable=s.quiet or rank > 0, initial=s.start)
-    log = _LossLog(s.device)
+    log = LossLog(s.device)
     s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience, cfg.stop_metric)
     autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
                               enabled=cfg.precision == "bf16")
@@ -321,32 +318,6 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
     atomic_write_json(s.out_dir / "metrics.json", result)
     atomic_write_json(s.out_dir / "config.json", to_dict(cfg))
     return result
-
-
-class _LossLog:
-    """The loss of the latest step and its parts, and whether any step since the last read
-    had a non-finite loss, all kept on the device; ``read`` syncs once. (Logging the step's
-    own values rather than a window mean keeps a resumed run's history exact.)"""
-
-    def __init__(self, device: torch.device):
-        self.last, self.first = {}, None
-        self.bad = torch.zeros((), dtype=torch.bool, device=device)
-
-    def add(self, iteration: int, loss: torch.Tensor, parts: dict[str, torch.Tensor]) -> None:
-        self.last = {"loss": loss.detach(), **parts}
-        self.bad = self.bad | ~torch.isfinite(self.last["loss"])
-        self.first = iteration if self.first is None else self.first
-
-    def read(self, iteration: int) -> dict[str, float]:
-        if not self.last:
-            return {}
-        values = torch.stack([self.bad.float(), *(v.float() for v in self.last.values())])
-        bad, *rest = values.cpu().tolist()
-        if bad:
-            raise TrainingDiverged(f"training diverged between iterations {self.first} and "
-                                   f"{iteration} (a non-finite loss); lower lr or lam")
-        self.first = None
-        return dict(zip(self.last, rest))
 
 
 #: keys every run's metrics.json has, measured or None
