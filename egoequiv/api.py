@@ -1,14 +1,18 @@
-"""The Python API: ``egoequiv.load``, ``egoequiv.training``, ``egoequiv.evaluation``
-(documented in docs/api.md; examples/quickstart.py runs each of them).
+"""The Python API: ``egoequiv.load``, ``egoequiv.train``, ``egoequiv.evaluate``,
+``egoequiv.evaluate_checkpoint`` (documented in docs/api.md; examples/quickstart.py runs
+them). The commands train, eval, probe and embed are these calls.
 
 - ``load(checkpoint)`` -> ``Model``: ``.embed(images)``, ``.backbone`` (a plain nn.Module),
   ``.maps(z, pattern)``, ``.patterns``, ``.pattern_labels``, ``.config``.
 - ``train(config=None, dataset=..., out=..., **settings)`` -> ``TrainedRun`` (metrics, model).
 - ``evaluate(features, dataset=...)`` -> the suite's measurements of any (N, D) features.
+- ``evaluate_checkpoint(checkpoint, dataset=None)`` -> the suite's measurements of a model.
+- ``embed_dataset(checkpoint, dataset, out)``: every frame's features as a .npy file.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +21,7 @@ import torch
 
 from egoequiv.config import Config, load_config
 from egoequiv.data.cache import resize_frame
-from egoequiv.errors import EgoequivError
+from egoequiv.errors import DataError, EgoequivError
 from egoequiv.motion.patterns import pattern_labels
 
 
@@ -114,14 +118,96 @@ def train(config: Config | str | Path | None = None, *, dataset: str, out: str |
 
 
 def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: int = 0,
-             config: Config | None = None, **options) -> dict:
-    """The suite's measurements (all, or ``metrics``) of ``features`` (N, D), one row per
-    frame of ``dataset`` in the source's order (what ``egoequiv probe`` does)."""
-    from egoequiv.evaluation.features import check_features
-    from egoequiv.evaluation.suite import features_only, run_suite
+             config: Config | None = None, out: str | Path | None = None,
+             name: str | None = None, plots: bool = True, **options) -> dict:
+    """The suite's measurements (all, or ``metrics``) of ``features`` (N, D) or a .npy file
+    of them, one row per frame of ``dataset`` in the source's order (``egoequiv probe``).
+    With ``out``: OUT/metrics.json (the measurements, named ``name``) and, with ``plots``,
+    the plots."""
+    from egoequiv.evaluation.features import check_features, read_features
+    from egoequiv.evaluation.suite import check_metric_names, features_only, run_suite
     from egoequiv.training.trainer import prepare
 
+    check_metric_names(metrics)  # before loading data
+    path = Path(features) if isinstance(features, (str, Path)) else None
+    z = read_features(path) if path else features
     cfg = config or load_config(overrides={"seed": seed})
     frames, task = prepare(cfg, dataset, quiet=True)
-    z = check_features(features, len(frames), "features")
-    return features_only(run_suite(z, task, metrics=metrics, seed=seed, **options))
+    z = check_features(z, len(frames), str(path or "features"))
+    result = features_only(run_suite(z, task, metrics=metrics, seed=seed,
+                                     out_dir=out if plots else None, **options))
+    meta = {"method": name or (path.stem if path else "features"), "dataset": dataset,
+            "seed": seed, "source": "probe", "feature_dim": int(z.shape[1]),
+            **({"features": str(path)} if path else {})}
+    return _write(out, meta, result)
+
+
+def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
+                        labelled_dataset: str | None = None, out: str | Path | None = None,
+                        device: str = "auto", metrics: list[str] | None = None,
+                        plots: bool = True, quiet: bool = False, **options) -> dict:
+    """The suite's measurements of a checkpoint's model on ``dataset`` (default: the one it
+    was trained on), using its motion patterns and head where the data allow (``egoequiv
+    eval``). With ``out``: OUT/metrics.json and, with ``plots``, the plots. ``notes`` says
+    what could not be reused; they are printed as warnings unless ``quiet``."""
+    from egoequiv.evaluation.model import evaluate_on_task
+    from egoequiv.evaluation.suite import check_metric_names
+    from egoequiv.training.checkpoint import load_run
+    from egoequiv.training.trainer import prepare
+    from egoequiv.utils.device import resolve_device
+
+    check_metric_names(metrics)  # before loading data
+    device = resolve_device(device)
+    run = load_run(checkpoint, device)
+    name = dataset or run.dataset
+    labelled = labelled_dataset or (None if dataset else run.labelled_dataset)
+    try:
+        _, task = prepare(run.cfg, name, quiet=True, labelled_dataset=labelled,
+                          channels=run.shape["in_channels"])
+    except DataError as e:
+        if dataset:
+            raise
+        raise EgoequivError(f"{e} (the dataset this checkpoint was trained on; pass "
+                            "--dataset SPEC to evaluate on data where it is now)") from None
+    result, notes = evaluate_on_task(run.method, run.normalizer, run.patterns,
+                                     run.shape.get("motor"), task, device, metrics=metrics,
+                                     out_dir=out if plots else None, seed=run.cfg.seed,
+                                     title=f"{run.cfg.method} on {name}", **options)
+    notes = [f"{name} (trained on {run.dataset}): {note}" for note in notes]
+    if not quiet:
+        for note in notes:
+            print(f"egoequiv: warning: {note}", file=sys.stderr)
+    meta = {"method": run.cfg.method, "dataset": name, "seed": run.cfg.seed, "notes": notes,
+            "label_split": run.cfg.label_split, "source": "eval",
+            "checkpoint": str(checkpoint), "iteration": run.iteration,
+            "feature_dim": int(run.method.feature_dim)}
+    return _write(out, meta, result)
+
+
+def _write(out: str | Path | None, meta: dict, result: dict) -> dict:
+    """meta + result, written to OUT/metrics.json when ``out`` is given."""
+    from egoequiv.utils.atomic import atomic_write_json
+
+    metrics = {**meta, **result}
+    if out is not None:
+        atomic_write_json(Path(out) / "metrics.json", metrics)
+    return metrics
+
+
+def embed_dataset(checkpoint: str | Path, dataset: str, out: str | Path,
+                  device: str = "auto", batch_size: int = 512) -> tuple[tuple, Path]:
+    """Features of every frame of ``dataset`` (source order) as OUT (N x D float32 .npy) and
+    OUT.rows.csv naming each row's frame; returns (shape, rows file)."""
+    from egoequiv.data.cache import load_frames
+    from egoequiv.data.registry import open_source
+    from egoequiv.evaluation.features import extract_features, write_row_index
+    from egoequiv.training.checkpoint import load_run
+    from egoequiv.utils.atomic import atomic_save_npy
+    from egoequiv.utils.device import resolve_device
+
+    device = resolve_device(device)
+    run = load_run(checkpoint, device)
+    frames = load_frames(open_source(dataset), run.cfg.image_size, run.shape["in_channels"])
+    z, _ = extract_features(run.method, frames.images, run.normalizer, device, batch_size)
+    atomic_save_npy(Path(out), z.astype(np.float32))
+    return z.shape, write_row_index(Path(out), frames.table)

@@ -45,23 +45,12 @@ class Config:
     feature_layer: str = "auto"  # the layer carrying the unsupervised loss: auto = the top one
     #   (fc2 of smallnet, fc7 of alexnet, fc of resnet18), or another of the backbone's
     #   layers: fc1/fc2 (smallnet), fc6/fc7 (alexnet), pool/fc (resnet18)
-    map_type: str = "auto"  # affine, bottleneck (ReLU MLP, for 4096-d), auto: by width
-    map_hidden: int = 256  # bottleneck map width
     # --- method ---
     method: str = "equiv+drlim"
     lam: float = 1.0  # weight of the unsupervised loss (paper: searched on a 10^0.5 grid)
-    drlim_weight: float = 1.0  # drlim's weight inside equiv+drlim (paper: kept from drlim)
-    margin: float = 1.0  # contrastive margin for drlim, temporal, equiv (paper: 1.0)
-    equiv_margin_with_drlim: float = 0.1  # equiv margin inside equiv+drlim (paper: 0.1)
-    contrastive_form: str = "legacy"  # legacy (authors' Caffe) or hadsell
-    equiv_negatives: str = "maps"  # maps: push under other patterns' maps; frames: triplet
-    equiv_pull: str = "relative"  # relative: pull / own displacement (ours); absolute (paper)
-    lsm_bin_width: float = 0.25  # lsm bin width in z-score units (ours)
-    lsm_hidden: int = 256  # lsm classifier hidden width (ours)
-    vicreg_sim: float = 1.0  # vicreg's weights: Bardes et al.'s 25 : 25 : 1, divided by 25
-    vicreg_var: float = 1.0  #   so that lr and lam suit it as they suit the other methods
-    vicreg_cov: float = 0.04  #   (at 25 : 25 : 1 it diverged at lr 0.01 on ETH-80; ours)
-    simclr_temperature: float = 0.1  # simclr's InfoNCE temperature (Chen et al.: 0.1-0.5)
+    hyperparameters: dict = field(default_factory=dict)  # the method's own keys (margin,
+    #   vicreg_sim, ...), set as flat keys like any other: each method declares them, with
+    #   defaults and checks, in its file (egoequiv/methods/<name>.py; `egoequiv methods`)
     # --- optimisation ---
     lr: float = 0.01  # paper: picked for clsnet from {0.1, 0.01, 0.001, 0.0001}
     momentum: float = 0.9  # Nesterov
@@ -95,10 +84,6 @@ class Config:
 
 _CHOICES = {
     "model": ("smallnet", "alexnet", "resnet18"),
-    "map_type": ("auto", "affine", "bottleneck"),
-    "contrastive_form": ("legacy", "hadsell"),
-    "equiv_negatives": ("maps", "frames"),
-    "equiv_pull": ("absolute", "relative"),
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss"),
@@ -106,17 +91,18 @@ _CHOICES = {
     "logger": ("csv", "tensorboard"),
     "lr_scaling": ("none", "linear"),
 }
-_POSITIVE = ("image_size", "hidden_dim", "feature_dim", "map_hidden", "batch_size", "iters",
-             "checkpoint_every", "log_every", "lsm_hidden", "lsm_bin_width", "lr",
-             "simclr_temperature")
+_POSITIVE = ("image_size", "hidden_dim", "feature_dim", "batch_size", "iters",
+             "checkpoint_every", "log_every", "lr")
 _NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
-                 "num_patterns", "min_motion", "lam", "drlim_weight", "margin",
-                 "equiv_margin_with_drlim", "momentum", "weight_decay", "seed", "workers",
-                 "device_cache_mb", "prefetch", "vicreg_sim", "vicreg_var", "vicreg_cov")
+                 "num_patterns", "min_motion", "lam", "momentum", "weight_decay", "seed",
+                 "workers", "device_cache_mb", "prefetch")
+#: the field holding the method's own keys (checked by the method, not here)
+METHOD_KEYS = "hyperparameters"
 
 
 def field_names() -> list[str]:
-    return [f.name for f in dataclasses.fields(Config)]
+    """The run's own keys (a method's keys are declared by the method)."""
+    return [f.name for f in dataclasses.fields(Config) if f.name != METHOD_KEYS]
 
 
 def validate(cfg: Config) -> Config:
@@ -158,9 +144,9 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
-def _coerce(name: str, value, source: str):
-    """Cast ``value`` to the declared type of field ``name``; a one-line error if it can't."""
-    default = getattr(Config(), name)
+def coerce(name: str, value, default, source: str = "config"):
+    """Cast ``value`` to the type of ``default`` (the key's default); a one-line error naming
+    ``source`` and the key if it can't."""
     kind = type(default)
     try:
         if isinstance(default, list):
@@ -192,7 +178,10 @@ def _coerce(name: str, value, source: str):
 
 
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
-    """Defaults, updated from a TOML or JSON file, then from ``overrides``; validated."""
+    """Defaults, updated from a TOML or JSON file, then from ``overrides``; validated.
+
+    Keys that are not the run's own go to ``hyperparameters`` as given: the method declares
+    and checks them (``egoequiv.methods.configure`` does both steps)."""
     values: dict = {}
     if path:
         path = Path(path)
@@ -211,15 +200,15 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
                               f"{type(raw).__name__}")
         values.update({k: (v, str(path)) for k, v in raw.items()})
     values.update({k: (v, "command line") for k, v in (overrides or {}).items()})
-    names = field_names()
-    kwargs = {}
+    names, defaults = field_names(), Config()
+    kwargs, method_keys = {}, {}
     for key, (value, source) in values.items():
         key = key.replace("-", "_")
-        if key not in names:
-            raise ConfigError(f"{source}: unknown config key {key!r} "
-                              f"(valid keys: {', '.join(names)})")
-        kwargs[key] = _coerce(key, value, source)
-    return validate(Config(**kwargs))
+        if key in names:
+            kwargs[key] = coerce(key, value, getattr(defaults, key), source)
+        else:
+            method_keys[key] = value
+    return validate(Config(**kwargs, hyperparameters=method_keys))
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -234,4 +223,7 @@ def parse_overrides(items: list[str]) -> dict:
 
 
 def to_dict(cfg: Config) -> dict:
-    return dataclasses.asdict(cfg)
+    """Flat keys, the method's among them (``load_config(overrides=to_dict(cfg))`` gives
+    ``cfg`` back)."""
+    out = dataclasses.asdict(cfg)
+    return {**{k: v for k, v in out.items() if k != METHOD_KEYS}, **out[METHOD_KEYS]}

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from egoequiv.config import Config, to_dict
+from egoequiv.methods import resolve_config
 from egoequiv.training.trainer import TrainingDiverged, prepare, train
 from egoequiv.utils.atomic import atomic_write_json
 
@@ -22,6 +23,7 @@ def run_one(cfg: Config, dataset: str, run_dir: Path, metrics: tuple | None, qui
 
     Returns the run's metrics plus ``reused`` (True when an earlier invocation finished it)
     and ``_path`` (its metrics.json; the reports find metrics.csv beside it)."""
+    cfg = resolve_config(cfg)  # as training stores it, so a finished run is recognised
     path = Path(run_dir) / "metrics.json"
     if path.exists():
         done = json.loads(path.read_text())

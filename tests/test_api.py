@@ -43,3 +43,20 @@ def test_evaluate_measures_features_of_any_model(trained, shared_data):
     z = np.random.default_rng(0).normal(size=(3280, 4))
     out = egoequiv.evaluate(z, dataset=spec, metrics=["slowness"])
     assert 0.3 < out["slowness_auroc"] < 0.7 and "top1" not in out
+
+
+def test_evaluate_checkpoint_gives_trainings_numbers_and_embed_dataset_writes_rows(
+        trained, tmp_path, shared_data):
+    ckpt = trained.out / "checkpoint.pt"
+    result = egoequiv.evaluate_checkpoint(ckpt, metrics=["recognition", "equivariance"],
+                                          out=tmp_path / "eval", plots=False, quiet=True)
+    assert result["top1"] == trained.metrics["top1"]  # the same code path as training's
+    assert result["equivariance_error"] == trained.metrics["equivariance_error"]
+    assert result["notes"] == [] and (tmp_path / "eval" / "metrics.json").exists()
+    assert not list((tmp_path / "eval").glob("*.png"))
+    shape, rows = egoequiv.embed_dataset(ckpt, f"eth80:{shared_data / 'eth80'}",
+                                         tmp_path / "z.npy", device="cpu")
+    assert shape == (3280, 8) and np.load(tmp_path / "z.npy").shape == shape
+    assert len(rows.read_text().splitlines()) == 3281  # a header and a row per frame
+    with pytest.raises(EgoequivError, match="metrics: unknown \\['nope'\\]"):
+        egoequiv.evaluate_checkpoint(ckpt, metrics=["nope"])

@@ -29,3 +29,11 @@ def test_ci_runs_the_readme_test_command():
     test_command = blocks[1]
     assert "pytest" in test_command
     assert test_command in (REPO / ".ci" / "run").read_text()
+
+
+def test_each_method_row_names_the_keys_the_method_declares():
+    rows = {line.split("`")[1]: line for line in (REPO / "README.md").read_text().splitlines()
+            if line.startswith("`") and line.split("`")[1] in METHODS}
+    for name, cls in METHODS.items():
+        own = cls.__dict__.get("hyperparameters", {})
+        assert [k for k in own if f"`{k}`" not in rows[name]] == [], name

@@ -52,34 +52,18 @@ def add_suite_args(p) -> None:
     p.add_argument("--no-plots", action="store_true", help="write metrics.json only")
 
 
-def parse_metrics(text: str | None) -> list[str] | None:
-    from egoequiv.errors import EgoequivError
-    from egoequiv.evaluation.suite import METRICS
-
-    if not text:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    unknown = [n for n in names if n not in METRICS]
-    if unknown:
-        raise EgoequivError(f"--metrics: unknown {unknown}; known: {', '.join(METRICS)}")
-    return names
+def suite_options(args) -> dict:
+    """The suite's options from the command's arguments (see ``add_suite_args``)."""
+    metrics = [n.strip() for n in args.metrics.split(",") if n.strip()] \
+        if args.metrics else None
+    return dict(metrics=metrics, labels_per_class=args.labels_per_class, splits=args.splits,
+                max_pairs=args.max_pairs, plots=not args.no_plots)
 
 
-def measure_and_write(args, meta: dict, measure) -> dict:
-    """Call the library's ``measure(**options)`` with the command's suite options, write
-    OUT/metrics.json (meta + results), print a one-line summary; returns the metrics."""
-    from egoequiv.utils.atomic import atomic_write_json
-
-    out = Path(args.out)
-    options = dict(metrics=parse_metrics(args.metrics), seed=meta["seed"],
-                   out_dir=None if args.no_plots else out,
-                   labels_per_class=args.labels_per_class, splits=args.splits,
-                   max_pairs=args.max_pairs)
-    metrics = {**meta, **measure(**options)}
-    atomic_write_json(out / "metrics.json", metrics)
+def print_summary(metrics: dict, out) -> None:
+    """One line: the headline measurements and where metrics.json went."""
     summary = ", ".join(f"{k} {metrics[k]:.3f}" for k in
                         ("top1", "probe_top1", "equivariance_error", "slowness_auroc", "mrr")
                         if isinstance(metrics.get(k), float))
-    print(f"{meta['method']} on {meta['dataset']}: {summary or 'no measurement'} "
-          f"-> {out / 'metrics.json'}")
-    return metrics
+    print(f"{metrics['method']} on {metrics['dataset']}: {summary or 'no measurement'} "
+          f"-> {Path(out) / 'metrics.json'}")

@@ -3,8 +3,6 @@ source's order, from a trained checkpoint."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from egoequiv.cli.common import positive_int
 
 
@@ -26,23 +24,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
+    from egoequiv.api import embed_dataset
 
-    from egoequiv.data.cache import load_frames
-    from egoequiv.data.registry import open_source
-    from egoequiv.evaluation.features import extract_features, write_row_index
-    from egoequiv.training.checkpoint import load_run
-    from egoequiv.utils.atomic import atomic_save_npy
-    from egoequiv.utils.device import resolve_device
-
-    device = resolve_device(args.device)
-    run_ = load_run(args.checkpoint, device)
-    frames = load_frames(open_source(args.dataset), run_.cfg.image_size,
-                         run_.shape["in_channels"])
-    z, _ = extract_features(run_.method, frames.images, run_.normalizer, device,
-                            args.batch_size)
-    out = Path(args.out)
-    atomic_save_npy(out, z.astype(np.float32))
-    rows = write_row_index(out, frames.table)
-    print(f"{z.shape[0]} x {z.shape[1]} features -> {out} (rows: {rows})")
+    shape, rows = embed_dataset(args.checkpoint, args.dataset, args.out, args.device,
+                                args.batch_size)
+    print(f"{shape[0]} x {shape[1]} features -> {args.out} (rows: {rows})")
     return 0

@@ -13,6 +13,7 @@ from egoequiv.errors import EgoequivError
 COMMANDS = [
     "egoequiv.cli.demo",
     "egoequiv.cli.train",
+    "egoequiv.cli.methods",
     "egoequiv.cli.embed",
     "egoequiv.cli.export",
     "egoequiv.cli.data",

@@ -3,9 +3,7 @@ frame of the source, in its order)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from egoequiv.cli.common import add_suite_args, measure_and_write, parse_metrics
+from egoequiv.cli.common import add_suite_args
 
 
 def register(sub) -> None:
@@ -25,33 +23,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
+    from egoequiv.api import evaluate
+    from egoequiv.cli.common import print_summary, suite_options
     from egoequiv.config import load_config, parse_overrides
-    from egoequiv.errors import EgoequivError
-    from egoequiv.evaluation.features import check_features
-    from egoequiv.evaluation.suite import features_only, run_suite
-    from egoequiv.training.trainer import prepare
 
-    parse_metrics(args.metrics)  # fail before loading data
-    path = Path(args.features)
-    if not path.exists():
-        raise EgoequivError(f"{path}: features file does not exist")
-    try:
-        z = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise EgoequivError(f"{path}: not a .npy array ({e})") from None
-    if not isinstance(z, np.ndarray):
-        raise EgoequivError(f"{path}: expected one .npy array, got a {type(z).__name__} "
-                            "(save with numpy.save, not savez)")
-    if z.ndim != 2:
-        raise EgoequivError(f"{path}: expected an (N, D) array with D >= 1, got shape "
-                            f"{tuple(z.shape)}")
     cfg = load_config(args.config, {**parse_overrides(args.set), "seed": args.seed})
-    frames, task = prepare(cfg, args.dataset, quiet=True)
-    z = check_features(z, len(frames), str(path))
-    meta = {"method": args.name or path.stem, "dataset": args.dataset, "seed": args.seed,
-            "source": "probe", "features": str(path), "feature_dim": int(z.shape[1])}
-    measure_and_write(args, meta, lambda **options: features_only(run_suite(z, task,
-                                                                          **options)))
+    metrics = evaluate(args.features, dataset=args.dataset, seed=args.seed, config=cfg,
+                       out=args.out, name=args.name, **suite_options(args))
+    print_summary(metrics, args.out)
     return 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
-               "equiv+drlim-continuous", "equiv+drlim-sie", "vicreg", "simclr")
+from egoequiv.methods import METHODS
+
+#: every registered method takes part in the objects task
+ALL_METHODS = tuple(METHODS)
 DRIVE_METHODS = ("clsnet", "equiv", "equiv+drlim", "equiv+drlim-continuous", "vicreg",
                  "simclr")
 

@@ -38,6 +38,23 @@ def check_features(z, rows: int, name: str) -> np.ndarray:
     return z
 
 
+def read_features(path: Path) -> np.ndarray:
+    """An (N, D) .npy array of features (memory-mapped; no pickles); one-line errors."""
+    if not path.exists():
+        raise EgoequivError(f"{path}: features file does not exist")
+    try:
+        z = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise EgoequivError(f"{path}: not a .npy array ({e})") from None
+    if not isinstance(z, np.ndarray):
+        raise EgoequivError(f"{path}: expected one .npy array, got a {type(z).__name__} "
+                            "(save with numpy.save, not savez)")
+    if z.ndim != 2:
+        raise EgoequivError(f"{path}: expected an (N, D) array with D >= 1, got shape "
+                            f"{tuple(z.shape)}")
+    return z
+
+
 @torch.no_grad()
 def extract_features(method: Method, images: np.ndarray, normalizer: Normalizer,
                      device: str | torch.device = "cpu", batch_size: int = 512,

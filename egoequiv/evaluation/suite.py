@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from egoequiv.errors import EgoequivError
 from egoequiv.evaluation import (
     egomotion_probe,
     equivariance,
@@ -233,6 +234,13 @@ METRICS: dict[str, Callable[[Context], dict]] = {m.name: m.measure for m in REGI
 KEYS = [k for m in REGISTRY for k in m.keys]
 #: the report's table columns, in order
 COLUMNS = [c for m in REGISTRY for c in m.columns]
+
+
+def check_metric_names(names: list[str] | None) -> None:
+    """A one-line error for names that are not measurements (before any data is loaded)."""
+    unknown = [n for n in names or () if n not in METRICS]
+    if unknown:
+        raise EgoequivError(f"metrics: unknown {unknown}; known: {', '.join(METRICS)}")
 
 
 def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,

@@ -24,6 +24,7 @@ from torch import nn
 from egoequiv.config import Config
 from egoequiv.errors import EgoequivError
 from egoequiv.losses.softmax import softmax_loss
+from egoequiv.methods.hyperparameter import Hyperparameter, declared
 
 STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
 
@@ -34,17 +35,18 @@ class Method(nn.Module):
     pairs: str | None = None
     #: whether it needs non-neighbour (negative) pairs
     negatives: bool = False
-    #: the config keys the method reads, as ``self.hp.<key>`` (a subclass adds its own to
-    #: those of the classes it extends); it is not given the rest of the run's config
-    hyperparameters: tuple[str, ...] = ()
+    #: the method's own config keys, read as ``self.hp.<key>``: their defaults, meanings and
+    #: checks (a subclass adds its own to those of the classes it extends); a method is not
+    #: given the rest of the run's config
+    hyperparameters: dict[str, Hyperparameter] = {}
 
     def __init__(self, backbone: nn.Module, cfg: Config, num_classes: int, num_patterns: int,
                  motion_dim: int):
         super().__init__()
         self.backbone = backbone
-        keys = dict.fromkeys(k for c in reversed(type(self).__mro__)
-                             for k in getattr(c, "hyperparameters", ()))
-        self.hp = SimpleNamespace(**{k: getattr(cfg, k) for k in keys})
+        values = cfg.hyperparameters
+        self.hp = SimpleNamespace(**{k: h.parse(k, values.get(k, h.default))
+                                     for k, h in declared(type(self)).items()})
         self.lam = cfg.lam
         layer = backbone.layers[-1] if cfg.feature_layer == "auto" else cfg.feature_layer
         if layer not in backbone.dims:

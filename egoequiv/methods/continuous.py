@@ -5,13 +5,15 @@ collapsing (the paper uses it only together with drlim)."""
 from egoequiv.losses.continuous import continuous_equivariance_loss
 from egoequiv.losses.drlim import drlim_loss
 from egoequiv.methods.base import Method
-from egoequiv.methods.drlim import pair_stack
+from egoequiv.methods.drlim import CONTRASTIVE_FORM, MARGIN, pair_stack
+from egoequiv.methods.equiv import EQUIV_PULL
+from egoequiv.methods.equiv_drlim import DRLIM_WEIGHT
 from egoequiv.models.maps import ContinuousMap
 
 
 class EquivDrlimContinuous(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("margin", "contrastive_form", "equiv_pull", "drlim_weight")
+    hyperparameters = {"margin": MARGIN, "contrastive_form": CONTRASTIVE_FORM,
+                       "equiv_pull": EQUIV_PULL, "drlim_weight": DRLIM_WEIGHT}
     pairs = "all"
     negatives = True
 

@@ -5,6 +5,13 @@ import torch
 
 from egoequiv.losses.drlim import drlim_loss
 from egoequiv.methods.base import Method
+from egoequiv.methods.hyperparameter import Hyperparameter
+
+MARGIN = Hyperparameter(1.0, "contrastive margin of drlim, temporal and equiv (paper: 1.0)",
+                        positive=True)
+CONTRASTIVE_FORM = Hyperparameter(
+    "legacy", "legacy (the authors' Caffe) or hadsell (Hadsell et al. 2006); docs/losses.md",
+    choices=("legacy", "hadsell"))
 
 
 def pair_stack(z: dict, batch: dict):
@@ -17,8 +24,7 @@ def pair_stack(z: dict, batch: dict):
 
 
 class Drlim(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("margin", "contrastive_form")
+    hyperparameters = {"margin": MARGIN, "contrastive_form": CONTRASTIVE_FORM}
     pairs = "all"
     negatives = True
 

@@ -4,13 +4,28 @@ under the other patterns' maps (or, with equiv_negatives = "frames", from random
 
 from egoequiv.losses.equiv import equivariance_loss, equivariance_triplet_loss
 from egoequiv.methods.base import Method
+from egoequiv.methods.drlim import CONTRASTIVE_FORM, MARGIN
+from egoequiv.methods.hyperparameter import Hyperparameter
 from egoequiv.models.maps import make_maps
+
+EQUIV_PULL = Hyperparameter(
+    "relative", "relative (ours, default): each pair's pull divided by its own feature "
+    "displacement, the scale-free form of the appendix's requirement that a map predict "
+    "better than 'no change'; absolute: the paper's contrastive pull (docs/losses.md)",
+    choices=("relative", "absolute"))
 
 
 class Equiv(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("margin", "contrastive_form", "equiv_negatives", "equiv_pull", "map_type",
-                       "map_hidden")
+    hyperparameters = {
+        "margin": MARGIN, "contrastive_form": CONTRASTIVE_FORM, "equiv_pull": EQUIV_PULL,
+        "equiv_negatives": Hyperparameter(
+            "maps", "maps: push a pair under the other patterns' maps; frames: a triplet "
+            "against random frames", choices=("maps", "frames")),
+        "map_type": Hyperparameter("auto", "the maps M_g: affine, bottleneck (ReLU MLP, for "
+                                   "4096-d features), auto: by width",
+                                   choices=("auto", "affine", "bottleneck")),
+        "map_hidden": Hyperparameter(256, "bottleneck map width (ours)", positive=True),
+    }
     pairs = "patterned"
 
     def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):

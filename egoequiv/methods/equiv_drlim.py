@@ -4,11 +4,18 @@
 from egoequiv.losses.drlim import drlim_loss
 from egoequiv.methods.drlim import pair_stack
 from egoequiv.methods.equiv import Equiv
+from egoequiv.methods.hyperparameter import Hyperparameter
+
+DRLIM_WEIGHT = Hyperparameter(1.0, "drlim's weight beside the equivariance loss (paper: "
+                              "kept from drlim's own search)")
 
 
 class EquivDrlim(Equiv):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("equiv_margin_with_drlim", "drlim_weight")
+    hyperparameters = {
+        "equiv_margin_with_drlim": Hyperparameter(0.1, "the equivariance margin beside drlim "
+                                                  "(paper: 0.1)", positive=True),
+        "drlim_weight": DRLIM_WEIGHT,
+    }
     negatives = True
 
     def __init__(self, *args):

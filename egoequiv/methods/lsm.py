@@ -7,13 +7,18 @@ from torch import nn
 
 from egoequiv.losses.lsm import lsm_bin_targets, lsm_loss
 from egoequiv.methods.base import Method
+from egoequiv.methods.hyperparameter import Hyperparameter
 
 NUM_BINS = 20
 
 
 class Lsm(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("lsm_hidden", "lsm_bin_width")
+    hyperparameters = {
+        "lsm_hidden": Hyperparameter(256, "the motion classifier's hidden width (ours)",
+                                     positive=True),
+        "lsm_bin_width": Hyperparameter(0.25, "bin width in z-score units (ours)",
+                                        positive=True),
+    }
     pairs = "all"
 
     def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):

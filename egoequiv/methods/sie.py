@@ -4,12 +4,15 @@
 equiv+drlim-continuous's."""
 
 from egoequiv.methods.continuous import EquivDrlimContinuous
+from egoequiv.methods.hyperparameter import Hyperparameter
 from egoequiv.models.maps import HyperMap
-
-#: the hypernetwork's hidden width (ours)
-SIE_HIDDEN = 64
 
 
 class EquivDrlimSie(EquivDrlimContinuous):
+    hyperparameters = {
+        "sie_hidden": Hyperparameter(64, "the hypernetwork's hidden width (ours)",
+                                     positive=True),
+    }
+
     def make_map(self, motion_dim: int):
-        return HyperMap(self.feature_dim, motion_dim, SIE_HIDDEN)
+        return HyperMap(self.feature_dim, motion_dim, self.hp.sie_hidden)

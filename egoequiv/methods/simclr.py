@@ -3,11 +3,14 @@ frame's neighbour is its positive, every other frame of the batch a negative."""
 
 from egoequiv.losses.simclr import info_nce_loss
 from egoequiv.methods.base import Method
+from egoequiv.methods.hyperparameter import Hyperparameter
 
 
 class Simclr(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("simclr_temperature",)
+    hyperparameters = {
+        "simclr_temperature": Hyperparameter(0.1, "the InfoNCE temperature (Chen et al. used "
+                                             "0.1-0.5)", positive=True),
+    }
     pairs = "all"
 
     def unsupervised(self, z, batch):

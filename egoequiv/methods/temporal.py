@@ -3,12 +3,11 @@ non-neighbours."""
 
 from egoequiv.losses.temporal import temporal_coherence_loss
 from egoequiv.methods.base import Method
-from egoequiv.methods.drlim import pair_stack
+from egoequiv.methods.drlim import MARGIN, pair_stack
 
 
 class Temporal(Method):
-    #: the config keys it reads (self.hp.<key>); lam and feature_layer are the base's
-    hyperparameters = ("margin",)
+    hyperparameters = {"margin": MARGIN}
     pairs = "all"
     negatives = True
 

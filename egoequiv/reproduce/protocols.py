@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-ALL_METHODS = ("clsnet", "drlim", "temporal", "lsm", "equiv", "equiv+drlim",
-               "equiv+drlim-continuous", "equiv+drlim-sie", "vicreg", "simclr")
-#: methods whose equiv weight is searched with drlim's weight kept from drlim's search
-KEEPS_DRLIM = ("equiv+drlim", "equiv+drlim-continuous", "equiv+drlim-sie")
+from egoequiv.methods import METHODS
+from egoequiv.methods.hyperparameter import declared
+
+#: every registered method takes part
+ALL_METHODS = tuple(METHODS)
+#: methods whose equiv weight is searched with drlim's weight kept from drlim's search: those
+#: with a drlim_weight
+KEEPS_DRLIM = tuple(m for m, cls in METHODS.items() if "drlim_weight" in declared(cls))
 LR_GRID = (0.1, 0.01, 0.001, 0.0001)
 
 

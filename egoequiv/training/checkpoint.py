@@ -10,7 +10,7 @@ import torch
 from egoequiv.config import Config, load_config, to_dict
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
-from egoequiv.methods import Method, method_class
+from egoequiv.methods import Method, method_class, resolve_config
 from egoequiv.models import build_backbone
 from egoequiv.motion.patterns import MotionPatterns
 from egoequiv.utils.atomic import atomic_torch_save
@@ -90,7 +90,7 @@ class Run:
 
 def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     state = read_checkpoint(path)
-    cfg = load_config(overrides=state["config"])
+    cfg = resolve_config(load_config(overrides=state["config"]), strict=False)
     s = state["shape"]
     method = build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
                           s["motion_dim"])

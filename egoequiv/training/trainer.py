@@ -20,7 +20,7 @@ from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
 from egoequiv.evaluation.model import evaluate_model
 from egoequiv.evaluation.plots import plot_curves
-from egoequiv.methods import method_class
+from egoequiv.methods import method_class, resolve_config
 from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.task.build import Task, build_task, pattern_summary
@@ -157,6 +157,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
           prepared: tuple[Frames, Task] | None = None) -> Session:
     """Check the output folder, prepare the data, build the model and optimiser, and load
     the checkpoint to resume from (see ``train``)."""
+    cfg = resolve_config(cfg)  # the method's keys checked before any decoding
     out_dir = Path(out_dir)
     dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
     labelled_dataset = resolve_spec(labelled_dataset) if labelled_dataset else None

@@ -56,3 +56,21 @@ def test_bad_config_value_is_one_line(tmp_path, shared_data, capsys):
                "--set", "batch_size=0"])
     err = capsys.readouterr().err
     assert rc == 2 and "batch_size must be > 0" in err and err.count("\n") == 1
+
+
+def test_a_method_key_with_a_bad_value_or_the_wrong_method_is_one_line(tmp_path, capsys):
+    for argv, message in ((["--set", "margin=-1"], "margin must be > 0, got -1.0"),
+                          (["--method", "vicreg", "--set", "margin=2"],
+                           "method vicreg does not read 'margin'")):
+        rc = main(["train", "--dataset", "eth80:/nonexistent", "--out", str(tmp_path), *argv])
+        err = capsys.readouterr().err
+        assert rc == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_methods_lists_each_methods_keys_with_defaults(capsys):
+    assert main(["methods", "vicreg"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("vicreg\n") and "  vicreg_cov = 0.04: " in out
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    assert "clsnet: no keys of its own" in out and "  sie_hidden = 64: " in out

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from egoequiv.config import load_config
-from egoequiv.errors import EgoequivError
+from egoequiv.errors import ConfigError, EgoequivError
 from egoequiv.methods import METHODS
 from egoequiv.training.checkpoint import load_run, read_checkpoint
 from egoequiv.training.trainer import train
@@ -237,10 +237,21 @@ def test_each_method_sees_only_the_hyperparameters_it_declares():
     from egoequiv.models import build_backbone
 
     method = METHODS["equiv+drlim"](build_backbone(cfg, 1), cfg, 3, 4, 2)
-    assert set(vars(method.hp)) == {"margin", "contrastive_form", "equiv_negatives",
-                                    "equiv_pull", "map_type", "map_hidden",
-                                    "equiv_margin_with_drlim", "drlim_weight"}
+    assert vars(method.hp) == {"margin": 1.0, "contrastive_form": "legacy",
+                               "equiv_negatives": "maps", "equiv_pull": "relative",
+                               "map_type": "auto", "map_hidden": 256,
+                               "equiv_margin_with_drlim": 0.1, "drlim_weight": 1.0}
     assert not hasattr(method, "cfg")
-    for name, cls in METHODS.items():
-        keys = [k for c in cls.__mro__ for k in getattr(c, "hyperparameters", ())]
-        assert all(hasattr(cfg, k) for k in keys), name  # every declared key is a config key
+
+
+def test_a_method_key_reaches_the_method_and_is_stored(eth80, tmp_path):
+    train(tiny(method="equiv+drlim", drlim_weight="0.5", iters=2), eth80, tmp_path,
+          quiet=True)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["drlim_weight"] == 0.5 and saved["margin"] == 1.0  # set, and defaulted
+    assert load_run(tmp_path / "checkpoint.pt").method.hp.drlim_weight == 0.5
+
+
+def test_a_key_the_method_does_not_read_fails_before_any_decoding(tmp_path):
+    with pytest.raises(ConfigError, match="method clsnet does not read 'margin'"):
+        train(tiny(method="clsnet", margin=0.5), "eth80:/nonexistent", tmp_path, quiet=True)
