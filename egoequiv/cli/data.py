@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import warnings
-from pathlib import Path
-
-from PIL import Image
-
-from egoequiv.utils.progress import progress
 
 
 def register(subparsers) -> None:
@@ -107,26 +102,13 @@ def _num(x) -> str:
 
 
 def cmd_convert(args) -> int:
-    from egoequiv.data.frames_csv import write_frames_csv
+    from egoequiv.data.convert import convert_to_frames_csv
     from egoequiv.data.registry import open_source
 
     source = open_source(args.spec)
-    table = _table(source)
-    for w in table.warnings:
-        print(f"warning: {w}", file=sys.stderr)
-    out = Path(args.out_dir)
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    names = []
-    bar = progress(total=len(table), desc=f"convert {source.name}", unit="img")
-    for rows in source.chunks(table.refs):  # a clip or a bag range is read once
-        for i, arr in zip(rows, source.load_chunk([table.refs[i] for i in rows])):
-            name = f"images/{i:07d}.png"
-            Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr).save(out / name)
-            names.append(name)
-        bar.update(len(rows))
-    bar.close()
-    path = write_frames_csv(out, table, names)
-    print(f"wrote {len(table)} frames: {path} (use --dataset frames-csv:{path})")
+    path, frames = convert_to_frames_csv(source, args.out_dir,
+                                         warn=lambda w: print(w, file=sys.stderr))
+    print(f"wrote {frames} frames: {path} (use --dataset frames-csv:{path})")
     return 0
 
 

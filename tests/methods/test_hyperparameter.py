@@ -4,8 +4,9 @@ import pytest
 
 from egoequiv.config import load_config
 from egoequiv.errors import ConfigError
-from egoequiv.methods import METHODS, all_hyperparameters, resolve_config
+from egoequiv.methods import METHODS, Method, all_hyperparameters, resolve_config
 from egoequiv.methods.hyperparameter import Hyperparameter, declared
+from egoequiv.training.checkpoint import load_run
 
 
 def resolved(**overrides):
@@ -57,3 +58,25 @@ def test_parse_casts_to_the_defaults_type():
     assert h.parse("w", "4") == 4
     with pytest.raises(ConfigError, match="w must be > 0, got 0"):
         h.parse("w", 0)
+
+
+class _Shrink(Method):
+    """A method from outside the package: its own key, no other file touched."""
+
+    pairs = "all"
+    hyperparameters = {"shrink_weight": Hyperparameter(1.0, "weight of the pull")}
+
+    def unsupervised(self, z, batch):
+        return {"shrink": self.hp.shrink_weight * (z["pos_i"] - z["pos_j"]).pow(2).mean()}
+
+
+def test_a_registered_method_with_a_new_key_trains_with_nothing_else_changed(
+        monkeypatch, tmp_path, shared_data):
+    from egoequiv.training.trainer import train
+
+    monkeypatch.setitem(METHODS, "shrink", _Shrink)
+    cfg = load_config(overrides={"method": "shrink", "shrink_weight": "0.5", "image_size": 16,
+                                 "iters": 2, "batch_size": 4})
+    result = train(cfg, f"eth80:{shared_data / 'eth80'}", tmp_path, quiet=True)
+    assert result["config"]["shrink_weight"] == 0.5 and result["iterations"] == 2
+    assert load_run(tmp_path / "checkpoint.pt").method.hp.shrink_weight == 0.5
