@@ -67,3 +67,20 @@ def test_edited_shapes_are_one_line(tmp_path, shared_data):
     with pytest.raises(EgoequivError, match="do not fit") as e:
         load_run(tmp_path / "edited.pt")
     assert "\n" not in str(e.value)
+
+
+def test_a_checkpoint_that_stored_every_methods_keys_still_loads(tmp_path, shared_data):
+    """Before methods declared their keys, every checkpoint's config held all of them."""
+    from egoequiv.config import load_config
+    from egoequiv.training.trainer import train
+
+    cfg = load_config(overrides={"image_size": 16, "channels": 1, "conv_channels": "4,8",
+                                 "hidden_dim": 16, "feature_dim": 8, "batch_size": 8,
+                                 "iters": 2, "method": "drlim", "margin": 2.0})
+    train(cfg, f"eth80:{shared_data / 'eth80'}", tmp_path, quiet=True)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    state["config"].update(vicreg_sim=1.0, lsm_hidden=256, map_type="auto")
+    torch.save(state, tmp_path / "old.pt")
+    run = load_run(tmp_path / "old.pt")
+    assert vars(run.method.hp) == {"margin": 2.0, "contrastive_form": "legacy"}
+    assert run.cfg.hyperparameters == {"margin": 2.0, "contrastive_form": "legacy"}
