@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from egoequiv.config import Config, field_names, load_config
+from egoequiv.config import Config, load_config
 from egoequiv.data.cache import resize_frame
-from egoequiv.errors import ConfigError, DataError, EgoequivError
+from egoequiv.errors import DataError, EgoequivError
+from egoequiv.methods import resolve_config
 from egoequiv.motion.patterns import pattern_labels
 
 
@@ -131,10 +132,9 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
     check_metric_names(metrics)  # before loading data
     path = Path(features) if isinstance(features, (str, Path)) else None
     z = read_features(path) if path else features
-    cfg = config or load_config(overrides={"seed": seed})
-    if cfg.hyperparameters:  # features have no method: its keys, or typos, are not the task's
-        raise ConfigError(f"config: {', '.join(cfg.hyperparameters)}: not a key of the task "
-                          f"(valid keys: {', '.join(field_names())})")
+    # a trained run's config is welcome (its method's keys do not matter to features); a key
+    # no method declares is a typo, one line
+    cfg = resolve_config(config or load_config(overrides={"seed": seed}), strict=False)
     frames, task = prepare(cfg, dataset, quiet=True)
     z = check_features(z, len(frames), str(path or "features"))
     result = features_only(run_suite(z, task, metrics=metrics, seed=seed,

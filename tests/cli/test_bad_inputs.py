@@ -112,7 +112,7 @@ def test_probe_refuses_a_key_that_is_not_the_tasks(tmp_path, capsys):
     np.save(tmp_path / "f.npy", np.zeros((3, 2)))
     err = one_line_error(capsys, ["probe", "--features", str(tmp_path / "f.npy"), "--dataset",
                                   "eth80:x", "--out", str(tmp_path), "--set", "windw=2"])
-    assert "windw: not a key of the task (valid keys: image_size" in err
+    assert "unknown config key 'windw' (valid keys: image_size" in err
 
 
 @pytest.mark.parametrize("flag", ["--splits", "--labels-per-class"])
