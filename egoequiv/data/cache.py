@@ -4,11 +4,11 @@ The cache file is keyed by the source's fingerprint (paths, sizes, mtimes, optio
 image size and the channel count, so it is reused across runs and rebuilt when the source
 changes. Location: ``$EGOEQUIV_CACHE`` or ``~/.cache/egoequiv``.
 
-The frames are returned as a ``FrameStore`` (``store.py``): the file read row by row, never
-mapped whole, so a cache larger than memory keeps RSS bounded. Processes that build the same
-cache at once (torchrun ranks, ``reproduce --jobs``) take a file lock: the
-first decodes, the others wait and then reuse its file. The lock is on the cache folder
-itself (so no lock file is left behind); builds into one folder take turns.
+The frames are returned as a ``FrameStore`` (``store.py``): the file read through a memory map
+whose pages are released after every read, so a cache larger than memory keeps RSS bounded.
+Processes that build the same cache at once (torchrun ranks, ``reproduce --jobs``) take a
+file lock: the first decodes, the others wait and then reuse its file. The lock is on the
+cache folder itself (so no lock file is left behind); builds into one folder take turns.
 
 A finished cache has a marker beside it (``KEY.npy.done``: its shape and a SHA-1 of 64 rows
 spread over it). A cache without a matching marker (a killed build, a truncated or zeroed

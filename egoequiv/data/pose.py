@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
 
+from egoequiv.data.log_sync import within_log
 from egoequiv.data.motor import MotorSpec
 
 DOFS = ("forward", "lateral", "vertical", "yaw", "pitch", "roll")
@@ -118,15 +119,12 @@ def check_quaternions(readings: np.ndarray, tol: float = 1e-2) -> np.ndarray:
 def interpolate_poses(times: np.ndarray, readings: np.ndarray, at: np.ndarray,
                       tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     """Pose readings at times ``at``: positions linear, rotations by slerp, between the two
-    log samples around each time. A time is kept when it lies within the log's span and its
-    nearest sample is at most ``tolerance`` seconds away (interpolation never bridges a gap in
-    the log). Returns (kept mask over ``at``, readings of the kept times)."""
+    log samples around each time, at the times the log covers (``log_sync.within_log``).
+    Returns (kept mask over ``at``, readings of the kept times)."""
     times, at = np.asarray(times, dtype=np.float64), np.asarray(at, dtype=np.float64)
     if len(times) < 2:
         return np.zeros(len(at), dtype=bool), np.zeros((0, 7))
-    hi = np.clip(np.searchsorted(times, at), 1, len(times) - 1)
-    nearest = np.minimum(np.abs(at - times[hi - 1]), np.abs(times[hi] - at))
-    keep = (at >= times[0]) & (at <= times[-1]) & (nearest <= tolerance)
+    keep, hi = within_log(times, at, tolerance)
     t = at[keep]
     if not len(t):
         return keep, np.zeros((0, 7))

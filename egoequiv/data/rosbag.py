@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from egoequiv.data.log_sync import sync_options
 from egoequiv.data.pose import interpolate_poses, pose_motion
 from egoequiv.data.source import Source, read_image_file
 from egoequiv.data.table import FrameTable, NeighbourRule, check_window
@@ -137,11 +138,7 @@ class RosbagSource(Source):
             pose_t, poses, dropped_poses = self._poses(odom, tf)
         finally:
             self.close()  # decode workers open their own
-        tolerance = float(self.opts.get("tolerance", 0.1))
-        every = int(self.opts.get("every", 1))
-        if not tolerance > 0 or every < 1:
-            raise DataError(self.path, f"tolerance must be > 0 s and every >= 1, got "
-                                       f"tolerance={tolerance}, every={every}")
+        tolerance, every = sync_options(self.path, self.opts)
         self._bag_times = bag_times
         order = np.argsort(stamps, kind="stable")[::every]
         keep, readings = interpolate_poses(pose_t, poses, stamps[order], tolerance)

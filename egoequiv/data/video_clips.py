@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.columns import motor_unit, parse_number
+from egoequiv.data.log_sync import sync_options, within_log
 from egoequiv.data.motor import MotorSpec
 from egoequiv.data.pose import interpolate_poses, pose_columns, pose_motion, readings_from_columns
 from egoequiv.data.source import Source
@@ -42,11 +43,7 @@ class VideoSource(Source):
 
     def _build_table(self) -> FrameTable:
         clips = find_clips(self.path, self.opts.get("log"))
-        tolerance = float(self.opts.get("tolerance", 0.1))
-        every = int(self.opts.get("every", 1))
-        if not tolerance > 0 or every < 1:
-            raise DataError(self.path, f"tolerance must be > 0 s and every >= 1, got "
-                                       f"tolerance={tolerance}, every={every}")
+        tolerance, every = sync_options(self.path, self.opts)
         refs, readings, seqs, times, notes, spec = [], [], [], [], [], None
         for clip, log in clips:
             log_spec, log_t, log_y = read_log(log, self.opts)
@@ -157,9 +154,7 @@ def interpolate_log(spec: MotorSpec, times: np.ndarray, readings: np.ndarray, at
     """The log's readings at times ``at`` (see the module doc): (kept mask, readings)."""
     if spec.reading_names != spec.names:  # a pose: linear + slerp
         return interpolate_poses(times, readings, at, tolerance)
-    hi = np.clip(np.searchsorted(times, at), 1, len(times) - 1)
-    nearest = np.minimum(np.abs(at - times[hi - 1]), np.abs(times[hi] - at))
-    keep = (at >= times[0]) & (at <= times[-1]) & (nearest <= tolerance)
+    keep, _ = within_log(times, at, tolerance)
     out = np.empty((int(keep.sum()), spec.dim))
     for d, period in enumerate(spec.periods):
         col = readings[:, d]

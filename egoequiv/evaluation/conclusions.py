@@ -63,7 +63,9 @@ def fmt(mean: float, std: float | None) -> str:
     return f"{mean:.{d}f}" + (f" ± {std:.{d}f}" if std is not None else "")
 
 
-def _stats(values) -> tuple[float | None, float | None, int]:
+def mean_std(values) -> tuple[float | None, float | None, int]:
+    """(mean, sample std or None for one value, count) of the finite numbers in ``values``
+    (None and missing measurements are skipped); (None, None, 0) when there are none."""
     vals = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
             and math.isfinite(v)]
     if not vals:
@@ -79,7 +81,7 @@ def conclusions(runs: list[dict]) -> list[str]:
         methods.setdefault(r["method"], []).append(r)
     lines = []
     for key, name, higher in MEASURES:
-        stats = {m: _stats([r.get(key) for r in rs]) for m, rs in methods.items()}
+        stats = {m: mean_std([r.get(key) for r in rs]) for m, rs in methods.items()}
         stats = {m: s for m, s in stats.items() if s[2]}
         if len(stats) < 2:
             continue
@@ -98,7 +100,7 @@ def conclusions(runs: list[dict]) -> list[str]:
                       f"std ({spread:.{decimals(spread)}f}): not a reliable difference"
         lines.append(f"- **{name}**: best {best} ({fmt(mb, sb)}), then {second} "
                      f"({fmt(ms, ss)}); {verdict}.")
-    errors = {m: _stats([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}
+    errors = {m: mean_std([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}
     below = [f"{m} {(1 - s[0]) * 100:.0f} % below" if s[0] <= 1
              else f"{m} {(s[0] - 1) * 100:.0f} % above (worse than no change)"
              for m, s in sorted(errors.items(), key=lambda kv: kv[1][0] or 9) if s[2]]

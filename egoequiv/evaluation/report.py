@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
-from egoequiv.evaluation.conclusions import conclusions, fmt, warning_lines
+from egoequiv.evaluation.conclusions import conclusions, fmt, mean_std, warning_lines
 from egoequiv.evaluation.plots import plot_bars, plot_curves
 from egoequiv.evaluation.suite import COLUMNS as SUITE_COLUMNS
 from egoequiv.utils.atomic import atomic_write_text
@@ -65,14 +63,6 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
     return list(best.values())
 
 
-def _stats(values: list) -> tuple[float | None, float | None, int]:
-    vals = [float(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if not vals:
-        return None, None, 0
-    return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None), \
-        len(vals)
-
-
 def _cell(mean, std, n, runs) -> str:
     """mean ± std, rounded to what the spread supports (two significant digits of std)."""
     if mean is None:
@@ -87,13 +77,13 @@ def method_table(runs: list[dict], columns=None) -> tuple[list[str], dict[str, l
     for m in runs:
         methods.setdefault(m["method"], []).append(m)
     cols = [(k, name) for k, name in (columns or COLUMNS)
-            if _stats([m.get(k) for m in runs])[2]]
+            if mean_std([m.get(k) for m in runs])[2]]
     if not cols:
         return [], methods
     lines = ["| method | runs | " + " | ".join(name for _, name in cols) + " |",
              "|---|---|" + "---|" * len(cols)]
     for method, rs in methods.items():
-        cells = [_cell(*_stats([r.get(k) for r in rs]), len(rs)) for k, _ in cols]
+        cells = [_cell(*mean_std([r.get(k) for r in rs]), len(rs)) for k, _ in cols]
         lines.append(f"| {method} | {len(rs)} | " + " | ".join(cells) + " |")
     return lines, methods
 
@@ -106,7 +96,7 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
     for method in out:
         rs = [_flatten(r) for r in runs if r["method"] == method]
         for key, _ in COLUMNS:
-            mean, std, n = _stats([r.get(key) for r in rs])
+            mean, std, n = mean_std([r.get(key) for r in rs])
             if n:
                 out[method][key] = {"mean": mean, "std": std, "n": n}
     return out
@@ -127,7 +117,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
     if warned:
         lines += ["**Warnings** (they qualify the numbers above):", "", *warned, ""]
     names = list(methods)
-    acc = [_stats([r.get("top1") for r in methods[n]]) for n in names]
+    acc = [mean_std([r.get("top1") for r in methods[n]]) for n in names]
     classes = next((r.get("num_classes") for r in runs if r.get("num_classes")), None)
     if any(a[0] is not None for a in acc):
         plot_bars({"top-1": [a[0] for a in acc]}, out_dir / f"{slug}_top1.png",
@@ -153,7 +143,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
         per = [r.get("equivariance_error_per_pattern") or [] for r in methods[n]]
         width = max((len(p) for p in per), default=0)
         if width:
-            st = [_stats([p[g] if g < len(p) else None for p in per]) for g in range(width)]
+            st = [mean_std([p[g] if g < len(p) else None for p in per]) for g in range(width)]
             series[n], errors[n] = [s[0] for s in st], [s[1] for s in st]
     if series:
         width = max(len(v) for v in series.values())
@@ -211,7 +201,7 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
         name, _, rest = dataset.partition(":")
         slug = _slug(f"{name}_{rest.rstrip('/').rsplit('/', 1)[-1]}" if rest else name)
         lines += dataset_section(dataset, rs, out_dir, slug)
-    measured = {k for k, _ in COLUMNS if _stats([m.get(k) for m in runs])[2]}
+    measured = {k for k, _ in COLUMNS if mean_std([m.get(k) for m in runs])[2]}
     lines += ["## What each number means", "", *meanings(measured)]
     path = out_dir / "report.md"
     atomic_write_text(path, "\n".join(lines) + "\n")

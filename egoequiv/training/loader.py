@@ -25,9 +25,8 @@ import numpy as np
 import torch
 
 from egoequiv.data.tensors import Normalizer
+from egoequiv.methods.base import STREAMS
 from egoequiv.training.sampler import BatchSampler
-
-STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
 
 
 def flat_index(idx: dict) -> tuple[list[str], np.ndarray]:
@@ -36,16 +35,25 @@ def flat_index(idx: dict) -> tuple[list[str], np.ndarray]:
     return streams, np.concatenate([idx[k] for k in streams])
 
 
+def to_device(host: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Host data on ``device`` without a host sync: on a GPU a copy from pageable memory
+    waits for every queued kernel, so the copy goes through pinned memory, asynchronously."""
+    t = torch.from_numpy(host) if isinstance(host, np.ndarray) else host
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
 def assemble(idx: dict, streams: list[str], frames_u8: torch.Tensor, labels,
              normalizer: Normalizer, device: torch.device) -> dict:
     """Normalise the batch's uint8 frames once, split them by stream, add y/pattern/motion."""
     x = normalizer(frames_u8)
     batch = dict(zip(streams, x.split([len(idx[k]) for k in streams])))
     if "x" in idx:
-        batch["y"] = labels[torch.from_numpy(idx["x"]).to(device)]
+        batch["y"] = labels[to_device(idx["x"], device)]
     if "pattern" in idx:
-        batch["pattern"] = torch.from_numpy(idx["pattern"]).to(device)
-        batch["motion"] = torch.from_numpy(idx["motion"]).to(device)
+        batch["pattern"] = to_device(idx["pattern"], device)
+        batch["motion"] = to_device(idx["motion"], device)
     return batch
 
 
@@ -53,8 +61,7 @@ def to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,
              device: torch.device) -> dict:
     """A batch gathered from frames already on the device."""
     streams, flat = flat_index(idx)
-    return assemble(idx, streams, images[torch.from_numpy(flat).to(device)], labels,
-                    normalizer, device)
+    return assemble(idx, streams, images[to_device(flat, device)], labels, normalizer, device)
 
 
 class BatchLoader:
@@ -93,14 +100,14 @@ class BatchLoader:
             frames = torch.from_numpy(self.images[flat])
             if upcoming is not None and hasattr(self.images, "will_need"):
                 self.images.will_need(flat_index(upcoming)[1])
-            yield assemble(idx, streams, frames.to(self.device), self.labels, self.normalizer,
-                           self.device)
+            yield assemble(idx, streams, to_device(frames, self.device), self.labels,
+                           self.normalizer, self.device)
 
     def _read(self, it: int):
         idx = self.sampler.sample(it)
         streams, flat = flat_index(idx)
         frames = torch.from_numpy(self.images[flat])
-        if self.device.type == "cuda":
+        if self.device.type == "cuda":  # pinned in the reader thread, copied in the step
             frames = frames.pin_memory()
         return idx, streams, frames
 
