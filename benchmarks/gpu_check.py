@@ -10,6 +10,7 @@
    15 minutes on a K40; our target is 2 minutes on one H100.
 3. A tenth of that run with the frames on the GPU and again streamed from disk
    (``device_cache_mb=0``): steps/s of each, and whether the weights are bit-identical.
+4. ``sweep.py``: R batched members (vmap) against the same R runs one after another.
 Results: DIR/summary.json and DIR/logs.txt (runs and caches go to --work).
 """
 
@@ -112,6 +113,13 @@ def main() -> int:
                              "wall_seconds": round(wall, 1),
                              "steps_per_s": m["iterations"] / m["train_seconds"],
                              "equivariance_error": m["equivariance_error"], "top1": m["top1"]}
+    rc, _ = run([py, str(HERE / "sweep.py"), "--device", args.device, "--dataset",
+                 f"frames-csv:{data}", "--steps", "200" if args.device == "cuda" else "3",
+                 "--json", str(out / "sweep.json")], out / "sweep.log", 300)
+    if rc == 0:
+        r = json.loads((out / "sweep.json").read_text())
+        summary["sweep"] = {k: r[k] for k in ("members", "member_steps_per_s_alone",
+                                              "member_steps_per_s_batched", "speedup")}
     a, b = out / "tenth_device" / "checkpoint.pt", out / "tenth_streamed" / "checkpoint.pt"
     if a.exists() and b.exists():
         import torch

@@ -118,6 +118,21 @@ def train(config: Config | str | Path | None = None, *, dataset: str, out: str |
     return TrainedRun(metrics, load(Path(out) / "checkpoint.pt", cfg.device), Path(out))
 
 
+def train_grid(config: Config | str | Path | None = None, *, dataset: str, out: str | Path,
+               grid: dict[str, list], resume: bool = False, quiet: bool = True,
+               stack: str = "auto", **settings) -> list[dict]:
+    """Train every combination of ``grid`` (``{"lam": [0.316, 1], "seed": [0, 1]}``) as
+    batched runs (``egoequiv train --grid``): one folder per member under ``out``, listed in
+    ``out/grid.json``; returns each member's metrics."""
+    from egoequiv.config import to_dict
+    from egoequiv.training.grid import train_grid as grid_runs
+
+    cfg = load_config(overrides={**to_dict(config), **settings}) \
+        if isinstance(config, Config) else load_config(config, settings)
+    return grid_runs(cfg, dataset, out, {k: list(v) for k, v in grid.items()}, resume=resume,
+                     quiet=quiet, stack=stack)
+
+
 def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: int = 0,
              config: Config | None = None, out: str | Path | None = None,
              name: str | None = None, plots: bool = True, **options) -> dict:

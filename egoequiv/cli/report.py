@@ -10,7 +10,7 @@ def register(sub) -> None:
                                    "columns measurements, mean ± std over seeds) and plots.")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (searched "
                                                               "recursively for metrics.json)")
-    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--out", help="output directory (default: the first RUN_DIR)")
     p.set_defaults(func=run)
 
 
@@ -24,7 +24,7 @@ def run(args) -> int:
     missing = [r for r in args.runs if not Path(r).exists()]
     if missing:
         raise EgoequivError(f"run directory not found: {', '.join(missing)}")
-    path = write_report(args.runs, args.out)
+    path = write_report(args.runs, args.out or args.runs[0])
     skipped: list[str] = []
     runs = gather(args.runs, skipped)
     for w in skipped:

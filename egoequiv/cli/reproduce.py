@@ -25,7 +25,17 @@ def register(sub) -> None:
                         "imagefolder:DIR)")
     p.add_argument("--quick", action="store_true",
                    help="small grids and budgets (norb: about 21 minutes on 2 CPU cores)")
+    p.add_argument("--budget", type=positive_int, metavar="N",
+                   help="iteration budget of every run (replaces the protocol's or --quick's)")
+    p.add_argument("--splits", type=positive_int, metavar="K",
+                   help="label splits of the final runs (replaces the protocol's)")
+    p.add_argument("--monitor-every", type=positive_int, metavar="N",
+                   help="validation measurements every N iterations (replaces the "
+                        "protocol's)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--unbatched", action="store_true",
+                   help="train every run alone (default: the runs of a stage that differ "
+                        "only in numbers train as one batch, with the same numbers)")
     p.add_argument("--seed", type=int, default=0, help="seed of split 0 (split k: seed + k)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--jobs", type=positive_int,
@@ -35,8 +45,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from egoequiv.reproduce.protocols import get_protocol
     from egoequiv.reproduce.runner import reproduce
 
-    reproduce(args.protocol, args.out, data=args.data, labelled=args.labelled,
-              quick=args.quick, seed=args.seed, device=args.device, jobs=args.jobs)
+    changes = {k: v for k, v in (("budget", args.budget), ("splits", args.splits),
+                                 ("monitor_every", args.monitor_every)) if v is not None}
+    reproduce(get_protocol(args.protocol, args.quick, **changes), args.out, data=args.data,
+              labelled=args.labelled, quick=args.quick, seed=args.seed, device=args.device,
+              jobs=args.jobs, batched=not args.unbatched)
     return 0

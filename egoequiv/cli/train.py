@@ -21,6 +21,14 @@ def register(sub) -> None:
     p.add_argument("--logger", choices=["csv", "tensorboard"],
                    help="live logs: metrics.csv (always), or also TensorBoard events in "
                         "OUT/tensorboard (needs the tensorboard extra)")
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                   help="train every combination of these values (repeatable) as batched "
+                        "runs of one method: one folder per member under OUT, listed in "
+                        "OUT/grid.json; compare them with egoequiv report OUT")
+    p.add_argument("--stack", choices=["auto", "vmap", "loop"], default="auto",
+                   help="how a grid's members compute their steps: vmap (stacked, for "
+                        "GPUs), loop (each member's step in turn: bit-identical to its run "
+                        "alone), auto (vmap on a GPU, loop on a CPU)")
     add_config_args(p)
     p.set_defaults(func=run)
 
@@ -33,6 +41,8 @@ def run(args) -> int:
     if args.method:
         method_class(args.method)  # fail fast, listing valid names
     cfg = config_from_args(args, method=args.method, logger=args.logger)
+    if args.grid:
+        return _grid(args, cfg)
     try:
         metrics = train(cfg, args.dataset, args.out, resume=args.resume, quiet=args.quiet,
                         labelled_dataset=args.labelled_dataset)
@@ -47,3 +57,20 @@ def run(args) -> int:
               f"-> {args.out}/metrics.json")
     return 0
 
+
+
+def _grid(args, cfg) -> int:
+    from egoequiv.training.grid import parse_grid, train_grid
+
+    def show(entry, m):
+        top1, eq = m.get("top1"), m.get("equivariance_error")
+        what = m["diverged"] if "diverged" in m else (
+            f"top1 {'n/a' if top1 is None else f'{top1:.3f}'}, equivariance error "
+            f"{'n/a' if eq is None else f'{eq:.3f}'}")
+        print(f"{entry['folder']}: {what}")
+
+    grid = parse_grid(args.grid)
+    train_grid(cfg, args.dataset, args.out, grid, resume=args.resume, quiet=args.quiet,
+               labelled_dataset=args.labelled_dataset, stack=args.stack, log=show)
+    print(f"{args.out}/grid.json; compare the members: egoequiv report {args.out}")
+    return 0

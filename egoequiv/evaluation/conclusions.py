@@ -74,11 +74,19 @@ def mean_std(values) -> tuple[float | None, float | None, int]:
         len(vals)
 
 
+def run_label(m: dict) -> str:
+    """A table row's name: the method, with a grid member's values other than the seed and
+    label split (over which rows take mean ± std), e.g. ``equiv+drlim [lam=0.316]``."""
+    values = {k: v for k, v in (m.get("grid") or {}).items() if k not in ("seed", "label_split")}
+    return m["method"] + (f" [{', '.join(f'{k}={v}' for k, v in values.items())}]"
+                          if values else "")
+
+
 def conclusions(runs: list[dict]) -> list[str]:
     """Markdown bullet lines of conclusions for the runs of one dataset."""
     methods: dict[str, list[dict]] = {}
     for r in runs:
-        methods.setdefault(r["method"], []).append(r)
+        methods.setdefault(run_label(r), []).append(r)
     lines = []
     for key, name, higher in MEASURES:
         stats = {m: mean_std([r.get(key) for r in rs]) for m, rs in methods.items()}

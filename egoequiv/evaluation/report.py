@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from egoequiv.evaluation.conclusions import conclusions, fmt, mean_std, warning_lines
+from egoequiv.evaluation.conclusions import conclusions, fmt, mean_std, run_label, warning_lines
 from egoequiv.evaluation.plots import plot_bars, plot_curves
 from egoequiv.evaluation.suite import COLUMNS as SUITE_COLUMNS
 from egoequiv.utils.atomic import atomic_write_text
@@ -57,7 +57,7 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
                 continue
             m = _flatten(raw)
             m["_path"] = str(f)
-            key = (m.get("dataset"), m["method"], m.get("seed"), m.get("label_split"))
+            key = (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
             if key not in best or _measured(m) > _measured(best[key]):
                 best[key] = m
     return list(best.values())
@@ -75,7 +75,7 @@ def method_table(runs: list[dict], columns=None) -> tuple[list[str], dict[str, l
     ``COLUMNS``) that some run measured), and the runs grouped by method."""
     methods: dict[str, list[dict]] = {}
     for m in runs:
-        methods.setdefault(m["method"], []).append(m)
+        methods.setdefault(run_label(m), []).append(m)
     cols = [(k, name) for k, name in (columns or COLUMNS)
             if mean_std([m.get(k) for m in runs])[2]]
     if not cols:

@@ -83,9 +83,12 @@ class Method(nn.Module):
         relative to each other; ``lam`` is applied by ``forward``)."""
         return {}
 
-    def forward(self, batch: dict) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def forward(self, batch: dict, lam: torch.Tensor | float | None = None
+                ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """(total loss, its named parts detached): the parts stay on the device (reading
-        them every step would stall an accelerator; the trainer reads them every log_every)."""
+        them every step would stall an accelerator; the trainer reads them every log_every).
+
+        ``lam`` replaces ``self.lam`` (batched runs pass each member's as a tensor)."""
         streams = [s for s in STREAMS if s in batch]
         sizes = [len(batch[s]) for s in streams]
         feats = self.backbone(torch.cat([batch[s] for s in streams]))
@@ -99,7 +102,7 @@ class Method(nn.Module):
             total = total + parts["softmax"]
         unsup = self.unsupervised(z, batch)
         if unsup:
-            weight = self.lam if "softmax" in parts else 1.0
+            weight = (self.lam if lam is None else lam) if "softmax" in parts else 1.0
             total = total + weight * sum(unsup.values())
             parts.update(unsup)
         return total, {k: v.detach() for k, v in parts.items()}

@@ -63,8 +63,10 @@ QUICK = {"lr_grid": (0.1, 0.01), "lam_exponents": (-0.5, 0.5), "budget": 1500,
          "monitor_every": 250, "patience": 0, "splits": 3}
 
 
-def get_protocol(name: str, quick: bool = False) -> Protocol:
+def get_protocol(name: str, quick: bool = False, **changes) -> Protocol:
+    """Protocol ``name``, with ``--quick``'s changes if asked, then ``changes`` (``budget``,
+    ``splits``, ``monitor_every``, any field of ``Protocol``)."""
     if name not in PROTOCOLS:
         raise KeyError(name)
     protocol = PROTOCOLS[name]
-    return replace(protocol, **QUICK) if quick else protocol
+    return replace(protocol, **{**(QUICK if quick else {}), **changes})

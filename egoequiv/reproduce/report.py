@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.evaluation.conclusions import is_clear
-from egoequiv.evaluation.plots import plot_bars
+from egoequiv.evaluation.plots import plot_bars, plot_curves
 from egoequiv.reproduce.controls import CONTROLS
 from egoequiv.reproduce.protocols import Protocol
+from egoequiv.training.monitor import CURVES, monitor_curves
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
 
 #: (key in results.json, column name, lower is better)
@@ -112,7 +113,9 @@ def conclusions(results: dict, names: list[str]) -> list[str]:
 
 def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | None,
                   chosen: dict, finals: dict[str, list[dict]], seconds: float,
-                  quick: bool) -> Path:
+                  quick: bool, histories: dict[str, list[dict]] | None = None) -> Path:
+    """OUT/results.json, OUT/report.md and OUT/figures/; ``histories``: each method's chosen
+    validation run's training history (its held-out learning curves)."""
     names = list(finals)
     results = {name: entry(runs, chosen.get(name)) for name, runs in finals.items()}
     first = next(iter(finals.values()))[0]
@@ -177,6 +180,7 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
               "network), top-1 from a linear probe on the same labelled frames.", "",
               "![top-1](figures/top1.png)", "",
               "![equivariance error per pattern](figures/equivariance_per_pattern.png)", "",
+              *_curve_plots(histories or {}, figures),
               "Definitions: docs/evaluation.md and docs/reproduce.md. Every run is under "
               "`runs/`.", ""]
     path = out / "report.md"
@@ -199,3 +203,22 @@ def _plots(results: dict, names: list[str], figures: Path, labels, num_classes) 
                   "Refitted equivariance error per motion pattern (test pairs)", "error",
                   labels or [f"pattern {g}" for g in range(width)], reference=1.0,
                   reference_label="identity map (no change)")
+
+
+#: the held-out learning curves of each method's chosen validation run
+LEARNING_CURVES = ("val_top1", "equivariance_heldout", "learned_map_heldout")
+
+
+def _curve_plots(histories: dict[str, list[dict]], figures: Path) -> list[str]:
+    """Plots of ``LEARNING_CURVES`` (one line per method) and the report lines linking them."""
+    lines = []
+    for key in LEARNING_CURVES:
+        series = {m: monitor_curves(h)[key] for m, h in histories.items()}
+        series = {m: pts for m, pts in series.items() if pts}
+        if not series:
+            continue
+        plot_curves(series, figures / f"curve_{key}.png",
+                    f"{CURVES[key]}: each method's chosen validation run", ylabel=key)
+        lines += [f"![{CURVES[key]}](figures/curve_{key}.png)", ""]
+    return (["## Learning curves (validation split; has training flattened?)", "", *lines]
+            if lines else [])

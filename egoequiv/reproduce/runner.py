@@ -7,10 +7,11 @@ killed, so a second call continues where the first stopped):
 2. ``cv/lam/<method>/lam<v>``: each other method for each lam, with the chosen lr (for
    equiv+drlim and its continuous variant: the equiv weight, drlim's weight kept).
 3. ``final/<method>/split<k>``: every method with its chosen values on the test split, one run
-   per label split; ``iters`` is where the chosen validation run's softmax loss was lowest.
+   per label split; ``iters`` is the chosen validation run's best iterate (``stop_metric``).
 4. ``controls/<name>/split<k>``: raw pixels and the untrained network, measured alike.
 
 The test split is never used before stage 3. Choices go to OUT/chosen.json as they are made.
+The runs of a stage that differ only in numbers train as one batch (``training.batched``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 
 from egoequiv.config import load_config
 from egoequiv.errors import EgoequivError
-from egoequiv.experiment import run_one
+from egoequiv.experiment import run_batch, run_one
 from egoequiv.reproduce.controls import CONTROLS, run_control
 from egoequiv.reproduce.jobs import default_jobs, run_all
 from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
+from egoequiv.training.batched import batch_key
 from egoequiv.training.trainer import prepare, time_steps
 from egoequiv.utils.atomic import atomic_write_json
 
@@ -64,22 +66,40 @@ def _fmt(v) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
-def execute(kind: str, values: dict, dataset: str, labelled: str | None, run_dir: str,
-            metrics: tuple) -> dict:
-    """One run of a protocol (picklable, so a worker process can run it): ``kind`` is
-    "train" (train and measure a method) or a control's name."""
-    cfg = load_config(overrides=values)
-    if kind == "train":
-        return run_one(cfg, dataset, Path(run_dir), metrics, quiet=True,
-                       labelled_dataset=labelled, plots="final" in Path(run_dir).parts)
-    return run_control(kind, cfg, dataset, labelled, Path(run_dir), metrics)
+def batch_groups(runs: list[tuple[str, object]]) -> list[list[int]]:
+    """Indices of the runs, grouped: training runs that may train as one batch
+    (``training.batched.batch_key``) together, every control alone."""
+    groups: dict[tuple, list[int]] = {}
+    for k, (kind, cfg) in enumerate(runs):
+        key = ("train", *batch_key(cfg)) if kind == "train" else ("control", k)
+        groups.setdefault(key, []).append(k)
+    return list(groups.values())
+
+
+def execute(kinds: list[str], values: list[dict], dataset: str, labelled: str | None,
+            run_dirs: list[str], metrics: tuple) -> list[dict]:
+    """One job of a protocol (picklable, so a worker process can run it): one control
+    (``kinds`` = [its name]), one training run, or a batch of training runs."""
+    cfgs = [load_config(overrides=v) for v in values]
+    dirs = [Path(d) for d in run_dirs]
+    if kinds[0] != "train":
+        return [run_control(kinds[0], cfgs[0], dataset, labelled, dirs[0], metrics)]
+    plots = "final" in dirs[0].parts
+    if len(cfgs) == 1:
+        return [run_one(cfgs[0], dataset, dirs[0], metrics, quiet=True,
+                        labelled_dataset=labelled, plots=plots)]
+    return run_batch(cfgs, dataset, dirs, metrics, quiet=True, labelled_dataset=labelled,
+                     plots=plots)
 
 
 def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None,
               labelled: str | None = None, quick: bool = False, seed: int = 0,
-              device: str = "auto", jobs: int | None = None, log=print) -> Path:
-    """Run protocol ``name`` (or a ``Protocol``) with ``jobs`` runs at a time (default:
-    ``jobs.default_jobs``); returns the path of OUT/report.md."""
+              device: str = "auto", jobs: int | None = None, log=print,
+              batched: bool = True) -> Path:
+    """Run protocol ``name`` (or a ``Protocol``) with ``jobs`` jobs at a time (default:
+    ``jobs.default_jobs``); returns the path of OUT/report.md. ``batched``: the runs of a
+    stage that differ only in numbers (lr, lam, seed, label split) train as one batch
+    (``training.batched``; the same numbers as one by one)."""
     protocol = name if isinstance(name, Protocol) else get_protocol(name, quick)
     name = protocol.name
     dataset = data or protocol.dataset
@@ -107,15 +127,29 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     chosen = json.loads(chosen_path.read_text()) if chosen_path.exists() else {}
 
     def batch(runs: list[tuple[str, dict, str]], metrics: tuple) -> list[dict]:
-        """[(kind, config values, folder)] -> their results, ``workers`` at a time."""
-        jobs_ = [(kind, {**protocol.config, **values, "device": device}, dataset, labelled,
-                  str(out / "runs" / folder), metrics) for kind, values, folder in runs]
+        """[(kind, config values, folder)] -> their results, ``workers`` jobs at a time;
+        with ``batched``, each group of runs that differ only in numbers is one job."""
+        values = [{**protocol.config, **v, "device": device} for _, v, _ in runs]
+        groups = batch_groups([(kind, load_config(overrides=v)) for (kind, _, _), v
+                               in zip(runs, values)]) if batched else \
+            [[k] for k in range(len(runs))]
+        jobs_ = [([runs[k][0] for k in ks], [values[k] for k in ks], dataset, labelled,
+                  [str(out / "runs" / runs[k][2]) for k in ks], metrics) for ks in groups]
+        results: list = [None] * len(runs)
 
-        return run_all(execute, jobs_, workers, lambda k, result: clock.tick(runs[k][2], result))
+        def done(g: int, group_results: list[dict]) -> None:
+            for k, result in zip(groups[g], group_results):
+                results[k] = result
+                clock.tick(runs[k][2], result)
+
+        run_all(execute, jobs_, workers, done)
+        return results
 
     cv = {"iters": protocol.budget, "monitor_every": protocol.monitor_every,
           "patience": protocol.patience, "validation_fraction": protocol.validation_fraction,
           "seed": seed, "label_split": 0, "checkpoint_every": protocol.monitor_every}
+
+    histories: dict[str, list[dict]] = {}  # each chosen validation run's, for its curves
 
     def search(method_values: dict[str, list[tuple[float, dict]]], prefix: str) -> dict:
         """Validation runs of every (method, value); the chosen value per method."""
@@ -128,6 +162,7 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
             best, scores = choose([v for v, _ in grid],
                                   lambda v, runs=by_value: runs[v].get("top1"))
             picked[m] = (best, scores, by_value[best], dict(grid)[best])
+            histories[m] = by_value[best].get("history") or []
         return picked
 
     (lr, lr_scores, lr_run, _), = search(
@@ -162,7 +197,7 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     for (kind, values_, _), result in zip(runs, batch(runs, FINAL_METRICS), strict=True):
         finals.setdefault(values_["method"] if kind == "train" else kind, []).append(result)
     return write_results(out, protocol, dataset, labelled, chosen, finals,
-                         round(time.perf_counter() - start, 1), quick)
+                         round(time.perf_counter() - start, 1), quick, histories)
 
 
 def _expected_minutes(protocol: Protocol, dataset: str, labelled, device: str, lams,

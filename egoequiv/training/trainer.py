@@ -228,68 +228,102 @@ def _save(s: Session, iteration: int, seconds: float) -> None:
                                "best_model": s.best_model})
 
 
+class RunSteps:
+    """What happens around one run's training steps: logs every ``log_every``, monitors
+    every ``monitor_every`` (with early stopping), checkpoints every ``checkpoint_every``.
+    ``loop`` drives one run with it; ``training.batched`` drives several in lockstep."""
+
+    def __init__(self, s: Session):
+        cfg = s.cfg
+        self.s = s
+        self.monitor = TrainingMonitor(s.task, seed=cfg.seed,
+                                       validation=cfg.validation_fraction > 0) \
+            if cfg.monitor_every and s.rank == 0 else None
+        self.logger = RunLogger(s.out_dir, s.history, cfg.logger) if s.rank == 0 else None
+        self.log = LossLog(s.device)
+        self.autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
+                                       enabled=cfg.precision == "bf16")
+        s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience, cfg.stop_metric)
+        self.loop_start = time.perf_counter()
+        s.method.train()
+
+    def after_step(self, it: int, loss: torch.Tensor, parts: dict) -> dict | None:
+        """Book-keeping after step ``it`` (0-based): raises TrainingDiverged at a log or
+        checkpoint that finds a non-finite loss since the last; returns the logged values."""
+        s, cfg = self.s, self.s.cfg
+        s.done = it + 1
+        self.log.add(it + 1, loss, parts)  # on the device: no host sync in the step
+        values = None
+        if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
+            values = self.log.read(it + 1)  # one sync per log_every steps; raises on NaN
+            s.history.append({"iteration": it + 1, **values,
+                              "lr": s.optimizer.param_groups[0]["lr"]})
+            if self.logger is not None:
+                self.logger.log(s.history[-1])
+        if self.monitor is not None and (it + 1) % cfg.monitor_every == 0:
+            s.history.append({"iteration": it + 1,
+                              **self.monitor(s.method, s.loader.images, s.normalizer)})
+            if self.logger is not None:
+                self.logger.log(s.history[-1])
+            s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience,
+                                                         cfg.stop_metric)
+            if cfg.patience and s.best_iteration == it + 1:  # keep the best iterate
+                s.best_model = {k: v.detach().cpu().clone()
+                                for k, v in s.method.state_dict().items()}
+        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or s.stopped:
+            self.log.read(it + 1)  # never save a diverged model
+            _save(s, it + 1, self.seconds())
+        return values
+
+    def seconds(self) -> float:
+        return self.s.elapsed_before + time.perf_counter() - self.loop_start
+
+    def close(self) -> None:
+        if self.logger is not None:
+            self.logger.close()
+        self.s.train_seconds = self.seconds()
+
+
+def step(s: Session, batch: dict, autocast) -> tuple[torch.Tensor, dict]:
+    """One optimiser step of ``s`` on ``batch``: (loss, its parts), on the device."""
+    with autocast:
+        loss, parts = s.model(batch)
+    s.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    s.optimizer.step()
+    return loss, parts
+
+
 def loop(s: Session, callback=None) -> None:
-    """The training steps from ``s.start`` to ``cfg.iters`` (or early stopping): logs every
-    ``log_every``, monitors every ``monitor_every``, checkpoints every ``checkpoint_every``."""
-    cfg, rank = s.cfg, s.rank
-    monitor = TrainingMonitor(s.task, seed=cfg.seed, validation=cfg.validation_fraction > 0) \
-        if cfg.monitor_every and rank == 0 else None
-    logger = RunLogger(s.out_dir, s.history, cfg.logger) if rank == 0 else None
-    s.method.train()
-    loop_start = time.perf_counter()
+    """The training steps from ``s.start`` to ``cfg.iters`` (or early stopping), with the
+    book-keeping of ``RunSteps``."""
+    cfg = s.cfg
+    steps = RunSteps(s)
     bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
-                   disable=s.quiet or rank > 0, initial=s.start)
-    log = LossLog(s.device)
-    s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience, cfg.stop_metric)
-    autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
-                              enabled=cfg.precision == "bf16")
+                   disable=s.quiet or s.rank > 0, initial=s.start)
     batches = s.loader.batches(s.start, cfg.iters)
     try:
         for it in range(s.start, cfg.iters):
             if s.stopped:
                 break
-            s.done = it + 1
-            with autocast:
-                loss, parts = s.model(next(batches))
-            s.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            s.optimizer.step()
-            log.add(it + 1, loss, parts)  # on the device: no host sync in the step
-            if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
-                values = log.read(it + 1)  # one sync per log_every steps; raises on NaN
-                s.history.append({"iteration": it + 1, **values,
-                                  "lr": s.optimizer.param_groups[0]["lr"]})
-                if logger is not None:
-                    logger.log(s.history[-1])
+            loss, parts = step(s, next(batches), steps.autocast)
+            values = steps.after_step(it, loss, parts)
+            if values:
                 bar.set_postfix(loss=f"{values['loss']:.4f}")
-            if monitor is not None and (it + 1) % cfg.monitor_every == 0:
-                s.history.append({"iteration": it + 1,
-                                  **monitor(s.method, s.loader.images, s.normalizer)})
-                if logger is not None:
-                    logger.log(s.history[-1])
-                s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience,
-                                                             cfg.stop_metric)
-                if cfg.patience and s.best_iteration == it + 1:  # keep the best iterate
-                    s.best_model = {k: v.detach().cpu().clone()
-                                    for k, v in s.method.state_dict().items()}
             bar.update(1)
-            seconds = s.elapsed_before + time.perf_counter() - loop_start
-            if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or s.stopped:
-                log.read(it + 1)  # never save a diverged model
-                _save(s, it + 1, seconds)
             if callback is not None:
                 callback(it + 1)
     finally:
         bar.close()
         batches.close()
-        if logger is not None:
-            logger.close()
-    s.train_seconds = s.elapsed_before + time.perf_counter() - loop_start
+        steps.close()
 
 
-def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None) -> dict:
+def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None,
+           extra: dict | None = None) -> dict:
     """Measure the trained model (its best iterate under early stopping) with the suite,
-    plot the monitors' curves, write metrics.json and config.json; returns the metrics."""
+    plot the monitors' curves, write metrics.json (with ``extra`` added) and config.json;
+    returns the metrics."""
     cfg, task = s.cfg, s.task
     if s.best_model is not None:  # early stopping: measure the best validation iterate
         s.method.load_state_dict(s.best_model)
@@ -308,6 +342,7 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
         "num_labelled": int(len(task.labelled)),
         "config": to_dict(cfg),
         "history": s.history,
+        **(extra or {}),
     }
     for key, curve in monitor_curves(s.history).items():
         if curve:
@@ -369,6 +404,14 @@ def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> floa
         optimizer.step()
     float(loss.detach())  # waits for the device
     return (time.perf_counter() - start) / steps
+
+
+def diverged_result(cfg: Config, dataset: str, why: str) -> dict:
+    """The metrics of a run whose loss turned non-finite (an lr or lam too high): a result
+    too, recorded rather than retried."""
+    return {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
+            "label_split": cfg.label_split, "diverged": why, "top1": None,
+            "warnings": [why], "config": to_dict(cfg)}
 
 
 def load_metrics(out_dir: str | Path) -> dict:

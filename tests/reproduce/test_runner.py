@@ -43,9 +43,30 @@ def test_tiny_protocol_end_to_end_and_resume(tmp_path):
     text = report.read_text()
     assert text.index("## Conclusions") < text.index("## Results")
     assert (tmp_path / "figures" / "equivariance_per_pattern.png").exists()
+    for key in ("val_top1", "equivariance_heldout", "learned_map_heldout"):
+        assert (tmp_path / "figures" / f"curve_{key}.png").exists()
+        assert f"figures/curve_{key}.png" in text
     # a second call reuses every run
     again = []
     reproduce(TINY, tmp_path, jobs=1, log=again.append)
     assert all("(reused)" in line for line in again if "split" in line or "cv/" in line)
     assert json.loads((tmp_path / "results.json").read_text())["equiv"]["top1"] == \
         results["equiv"]["top1"]
+
+
+@pytest.mark.slow
+def test_batched_stages_give_the_numbers_of_runs_trained_alone(tmp_path):
+    """Every stage batched (the default) against every run alone: the same choices and the
+    same results, to the tolerances of tests/training/test_batched.py."""
+    protocol = replace(TINY, methods=("clsnet", "equiv+drlim"), splits=2)
+    reproduce(protocol, tmp_path / "batched", jobs=1, log=lambda _: None)
+    reproduce(protocol, tmp_path / "alone", jobs=1, log=lambda _: None, batched=False)
+    a, b = (json.loads((tmp_path / d / "results.json").read_text()) for d in ("batched",
+                                                                            "alone"))
+    assert a["protocol"]["chosen"] == b["protocol"]["chosen"]
+    for name in ("clsnet", "equiv+drlim", "pixels", "random-init"):
+        for key in ("top1", "equivariance_error"):
+            assert a[name][key]["mean"] == pytest.approx(b[name][key]["mean"], abs=1e-3)
+    cfg = json.loads((tmp_path / "batched/runs/final/equiv+drlim/split1/config.json")
+                     .read_text())
+    assert cfg["label_split"] == 1  # each member's own folder and settings
