@@ -24,7 +24,8 @@ def run(args) -> int:
     missing = [r for r in args.runs if not Path(r).exists()]
     if missing:
         raise EgoequivError(f"run directory not found: {', '.join(missing)}")
-    path = write_report(args.runs, args.out or args.runs[0])
+    first = Path(args.runs[0])
+    path = write_report(args.runs, args.out or (first.parent if first.is_file() else first))
     skipped: list[str] = []
     runs = gather(args.runs, skipped)
     for w in skipped:

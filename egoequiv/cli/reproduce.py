@@ -35,7 +35,8 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--unbatched", action="store_true",
                    help="train every run alone (default: the runs of a stage that differ "
-                        "only in numbers train as one batch, with the same numbers)")
+                        "only in numbers train as one batch: on a CPU with the same numbers, "
+                        "on a GPU stacked, equal to float rounding per step)")
     p.add_argument("--seed", type=int, default=0, help="seed of split 0 (split k: seed + k)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--jobs", type=positive_int,

@@ -1,10 +1,11 @@
 """Gather the ``metrics.json`` of runs into one ``report.md``: a table per dataset, and plots.
 
 Runs are found as every ``metrics.json`` under each given directory. A run is identified by
-(dataset, method, seed, label_split); when several files describe the same run (the trainer's
-``RUN/metrics.json`` and ``egoequiv eval``'s ``RUN/eval/metrics.json``), the one with the most
-measured values is used. Table cells: mean ± sample std (n - 1) over the runs of a method, and
-the number of runs when they differ across columns; "–" where not measured.
+(dataset, method and a grid member's values, seed, label_split); when several files describe
+the same run (the trainer's ``RUN/metrics.json`` and ``egoequiv eval``'s
+``RUN/eval/metrics.json``), the one with the most measured values is used. Table cells:
+mean ± sample std (n - 1) over the runs of a method, and the number of runs when they differ
+across columns; "–" where not measured.
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ def _flatten(m: dict) -> dict:
             "nbv_random": nbv.get("accuracy_random"), "nbv_best": nbv.get("accuracy_best")}
 
 
+def _trained_grid(checkpoint: Path) -> dict | None:
+    """The grid values of the run that trained ``checkpoint`` (None: not a grid member)."""
+    try:
+        return json.loads((checkpoint.parent / "metrics.json").read_text()).get("grid")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def _measured(m: dict) -> int:
     return sum(isinstance(m.get(k), (int, float)) for k, _ in COLUMNS)
 
@@ -57,6 +66,8 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
                 continue
             m = _flatten(raw)
             m["_path"] = str(f)
+            if "grid" not in m and m.get("checkpoint"):  # egoequiv eval of a grid member
+                m["grid"] = _trained_grid(Path(m["checkpoint"]))
             key = (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
             if key not in best or _measured(m) > _measured(best[key]):
                 best[key] = m

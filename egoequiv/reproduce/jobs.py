@@ -38,12 +38,21 @@ def run_all(fn: Callable, jobs: Iterable[tuple], workers: int,
     finishes (in completion order). Returns the results in the jobs' order."""
     jobs = list(jobs)
     results: list = [None] * len(jobs)
-    if workers <= 1 or len(jobs) <= 1:
-        for k, job in enumerate(jobs):
-            results[k] = fn(*job)
-            done(k, results[k])
-        return results
     threads = max(1, (os.cpu_count() or 1) // workers)
+    if workers <= 1 or len(jobs) <= 1:
+        import torch
+
+        # a lone job of a stage runs with a worker's share of threads too, so a run's
+        # numbers depend on --jobs alone, not on how many jobs its stage has
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads if workers > 1 else before)
+        try:
+            for k, job in enumerate(jobs):
+                results[k] = fn(*job)
+                done(k, results[k])
+        finally:
+            torch.set_num_threads(before)
+        return results
     with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"),
                              initializer=_init, initargs=(threads,)) as pool:
         futures = {pool.submit(fn, *job): k for k, job in enumerate(jobs)}

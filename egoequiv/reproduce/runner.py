@@ -7,7 +7,8 @@ killed, so a second call continues where the first stopped):
 2. ``cv/lam/<method>/lam<v>``: each other method for each lam, with the chosen lr (for
    equiv+drlim and its continuous variant: the equiv weight, drlim's weight kept).
 3. ``final/<method>/split<k>``: every method with its chosen values on the test split, one run
-   per label split; ``iters`` is the chosen validation run's best iterate (``stop_metric``).
+   per label split; ``iters`` is the chosen validation run's best iterate (``stop_metric``;
+   the budget without early stopping).
 4. ``controls/<name>/split<k>``: raw pixels and the untrained network, measured alike.
 
 The test split is never used before stage 3. Choices go to OUT/chosen.json as they are made.
@@ -99,7 +100,8 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     """Run protocol ``name`` (or a ``Protocol``) with ``jobs`` jobs at a time (default:
     ``jobs.default_jobs``); returns the path of OUT/report.md. ``batched``: the runs of a
     stage that differ only in numbers (lr, lam, seed, label split) train as one batch
-    (``training.batched``; the same numbers as one by one)."""
+    (``training.batched``; on a CPU bit-identical to training them one by one, on a GPU
+    equal to float rounding per step)."""
     protocol = name if isinstance(name, Protocol) else get_protocol(name, quick)
     name = protocol.name
     dataset = data or protocol.dataset

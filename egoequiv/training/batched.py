@@ -43,6 +43,7 @@ from egoequiv.training.loss_log import TrainingDiverged
 from egoequiv.training.trainer import (
     RESUMABLE_CHANGES,
     TRAIN_METRICS,
+    NonFiniteFeatures,
     RunSteps,
     Session,
     diverged_result,
@@ -72,7 +73,9 @@ def batch_key(cfg: Config) -> tuple:
     """What the members of one batch share: every key but ``MEMBER_KEYS``, the method's
     numeric keys and those that do not change a result, and whether labels train a head."""
     cfg = resolve_config(cfg)
-    free = set(MEMBER_KEYS) | numeric_method_keys(cfg) | RESUMABLE_CHANGES
+    # iters and device may change on resume, but the members of a batch share them
+    free = set(MEMBER_KEYS) | numeric_method_keys(cfg) | (RESUMABLE_CHANGES - {"iters",
+                                                                               "device"})
     shared = sorted((k, repr(v)) for k, v in to_dict(cfg).items() if k not in free)
     return (*shared, ("labelled", cfg.labels_per_class > 0))
 
@@ -96,8 +99,9 @@ def _stack_mode(stack: str, sessions: list[Session]) -> str:
     if stack == "vmap" and why:
         raise EgoequivError(f"stack=vmap: method {sessions[0].cfg.method} cannot be stacked: "
                             f"{why}; use stack=loop")
-    if stack == "auto":
-        return "vmap" if sessions[0].device.type != "cpu" and not why else "loop"
+    if stack == "auto":  # one member alone takes the lone run's own step
+        return "vmap" if sessions[0].device.type != "cpu" and not why and len(sessions) > 1 \
+            else "loop"
     return stack
 
 
@@ -151,9 +155,14 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
     cfgs = [resolve_config(c) for c in cfgs]
     frames, _ = prepare(cfgs[0], resolve_spec(dataset), quiet=quiet,
                         labelled_dataset=labelled_dataset)
-    sessions = [setup(c, dataset, d, resume, quiet=True, labelled_dataset=labelled_dataset,
-                      prepared=(frames, build_task(frames, c)))
-                for c, d in zip(cfgs, out_dirs)]
+    sessions: list[Session] = []
+    for c, d in zip(cfgs, out_dirs):  # one copy of the frames on the device, warnings once
+        shared = sessions[0].loader.images if sessions and sessions[0].loader.on_device \
+            else None
+        sessions.append(setup(c, dataset, d, resume, quiet=True,
+                              labelled_dataset=labelled_dataset,
+                              prepared=(frames, build_task(frames, c)), shared_images=shared,
+                              warn=not sessions))
     mode = _stack_mode(stack, sessions)
     diverged = _loop(sessions, mode, quiet, callback)
     results = []
@@ -161,7 +170,7 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
         if why is None:
             try:
                 results.append(finish(s, metrics, plots, extra))
-            except EgoequivError as e:  # non-finite features: it diverged in its last steps
+            except NonFiniteFeatures as e:  # it diverged after its last loss check
                 why = f"{e} after {s.done} iterations"
         if why is not None:
             result = {**diverged_result(s.cfg, s.dataset, why), **extra}
@@ -181,10 +190,14 @@ def _loop(sessions: list[Session], mode: str, quiet: bool, callback) -> list[str
                                      f"({mode})", unit="it", disable=quiet, initial=first)
     try:
         for it in range(first, iters):
-            active = [r for r, s in enumerate(sessions)
-                      if s.start <= it and not s.stopped and diverged[r] is None]
-            if not active:
+            going = [r for r, s in enumerate(sessions) if not s.stopped and diverged[r] is None]
+            if not going:
                 break
+            # a member resumed from a later checkpoint waits for the batch to reach it
+            active = [r for r in going if sessions[r].start <= it]
+            if not active:
+                bar.update(1)
+                continue
             batches = [next(gens[r]) for r in active]
             if mode == "vmap":
                 out = vmap_step([sessions[r] for r in active], batches, steps[0].autocast)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from egoequiv.config import Config, load_config, to_dict
 from egoequiv.errors import ConfigError
+from egoequiv.methods import resolve_config
 from egoequiv.training.batched import batch_key, train_batched
 from egoequiv.training.trainer import TRAIN_METRICS
 from egoequiv.utils.atomic import atomic_write_json
@@ -41,7 +42,7 @@ def members(cfg: Config, grid: dict[str, list]) -> list[tuple[dict, Config]]:
     out = []
     for combo in itertools.product(*grid.values()):
         values = dict(zip(grid, combo))
-        member = load_config(overrides={**to_dict(cfg), **values})
+        member = resolve_config(load_config(overrides={**to_dict(cfg), **values}))
         out.append(({k: str(v) for k, v in values.items()}, member))
     return out
 
@@ -72,7 +73,6 @@ def train_grid(cfg: Config, dataset: str, out_dir: str | Path, grid: dict[str, l
         done = train_batched([runs[k][1] for k in ks], dataset,
                              [out_dir / entries[k]["folder"] for k in ks], resume=resume,
                              quiet=quiet, labelled_dataset=labelled_dataset, metrics=metrics,
-                             plots_dirs=[out_dir / entries[k]["folder"] / "eval" for k in ks],
                              stack=stack, extras=[{"grid": entries[k]["values"]} for k in ks])
         for k, result in zip(ks, done):
             results[k] = result

@@ -67,13 +67,18 @@ def to_batch(idx: dict, images: torch.Tensor, labels, normalizer: Normalizer,
 class BatchLoader:
     def __init__(self, sampler: BatchSampler, images, labels: np.ndarray | None,
                  normalizer: Normalizer, device: torch.device, device_cache_mb: int,
-                 prefetch: int = 4):
+                 prefetch: int = 4, shared: torch.Tensor | None = None):
+        """``shared``: these frames already on ``device`` (another loader's ``images``, so
+        the members of a batch hold one copy)."""
         self.sampler, self.normalizer, self.device = sampler, normalizer, device
         self.prefetch = prefetch
         nbytes = int(np.prod(images.shape))
         self.on_device = nbytes <= device_cache_mb * 2**20
-        self.images = torch.from_numpy(np.asarray(images)).to(device) if self.on_device \
-            else images
+        if self.on_device:
+            self.images = shared if shared is not None else \
+                torch.from_numpy(np.asarray(images)).to(device)
+        else:
+            self.images = images
         self.labels = torch.from_numpy(labels).to(device) if labels is not None else None
         self.placement = (f"frames on {device.type} ({nbytes / 2**20:.0f} MB)" if self.on_device
                           else f"frames streamed from disk ({nbytes / 2**20:.0f} MB > "

@@ -154,9 +154,12 @@ class Session:
 
 def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
           quiet: bool = False, labelled_dataset: str | None = None,
-          prepared: tuple[Frames, Task] | None = None) -> Session:
+          prepared: tuple[Frames, Task] | None = None, shared_images=None,
+          warn: bool = True) -> Session:
     """Check the output folder, prepare the data, build the model and optimiser, and load
-    the checkpoint to resume from (see ``train``)."""
+    the checkpoint to resume from (see ``train``). ``shared_images``: the frames already on
+    the device (a batch's members hold one copy); ``warn=False``: the task's warnings are not
+    printed (a batch prints them once)."""
     cfg = resolve_config(cfg)  # the method's keys checked before any decoding
     out_dir = Path(out_dir)
     dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
@@ -170,7 +173,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
                                        labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
     summary = pattern_summary(task.table, task.pairs, task.patterns)
-    if rank == 0:
+    if rank == 0 and warn:
         for w in summary["warnings"] + task.warnings:
             print(f"egoequiv: warning: {w}", file=sys.stderr)
         plot_motion_patterns(task.pairs, task.patterns, task.table.motor_spec,
@@ -208,7 +211,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         model = torch.compile(model)
     sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
     loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
-                         cfg.device_cache_mb, cfg.prefetch)
+                         cfg.device_cache_mb, cfg.prefetch, shared=shared_images)
     if rank == 0 and not quiet:
         scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
             if lr != cfg.lr else ""
@@ -369,8 +372,9 @@ def _measure(method, task: Task, normalizer: Normalizer, device, seed: int, metr
         suite = evaluate_model(method, task, normalizer, device,
                                metrics=None if metrics is None else list(metrics), seed=seed,
                                out_dir=plots_dir, title=title)
-    except ValueError as e:  # non-finite features after training
-        raise EgoequivError(f"measuring the trained model: {e}") from None
+    except ValueError as e:  # non-finite features after training, or a bad metric name
+        kind = NonFiniteFeatures if "NaN or infinity" in str(e) else EgoequivError
+        raise kind(f"measuring the trained model: {e}") from None
     test = task.test_pairs
     spec = task.table.motor_spec
     measured = {k: v for k, v in suite.items() if v is not None or k in ALWAYS}
@@ -404,6 +408,11 @@ def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> floa
         optimizer.step()
     float(loss.detach())  # waits for the device
     return (time.perf_counter() - start) / steps
+
+
+class NonFiniteFeatures(TrainingDiverged):
+    """The trained model's features are NaN or infinite (it diverged after its last loss
+    check)."""
 
 
 def diverged_result(cfg: Config, dataset: str, why: str) -> dict:

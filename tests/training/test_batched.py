@@ -10,6 +10,7 @@ import torch
 
 from egoequiv.config import load_config
 from egoequiv.errors import EgoequivError
+from egoequiv.methods import METHODS
 from egoequiv.training.batched import train_batched
 from egoequiv.training.trainer import read_checkpoint, train
 
@@ -109,10 +110,50 @@ def test_a_killed_batch_resumes_exactly(eth80, alone, tmp_path):
         assert results[k]["top1"] == metrics["top1"]
 
 
+def test_a_member_resumed_ahead_waits_for_the_batch(eth80, alone, tmp_path):
+    """Member 0 resumes from iteration 200, member 1 (diverging) starts at 0 and drops out
+    at its first log: member 0 still trains to the end, to the lone run's weights."""
+    dirs = [tmp_path / "ahead", tmp_path / "diverges"]
+
+    def kill(iteration):
+        if iteration == 250:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg(MEMBERS[0]), eth80, dirs[0], quiet=True, callback=kill)
+    assert read_checkpoint(dirs[0] / "checkpoint.pt")["iteration"] == 200
+    results = train_batched([cfg(MEMBERS[0]), cfg(DIVERGES)], eth80, dirs, resume=True,
+                            quiet=True, stack="loop")
+    assert results[0]["iterations"] == ITERS and "diverged" in results[1]
+    weights = read_checkpoint(dirs[0] / "checkpoint.pt")["model"]
+    assert relative_gap(weights, alone[0][1]) == 0
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_takes_a_stacked_step(method, eth80, tmp_path):
+    """``auto`` stacks every method on a GPU: each must run under vmap, with the numbers of
+    its lone steps to float rounding."""
+    tiny = {"method": method, "iters": 2, "log_every": 1, "checkpoint_every": 2,
+            "conv_channels": [4, 8], "hidden_dim": 16}
+    members = [cfg({**tiny, "seed": k, "lr": 0.01 * (k + 1)}) for k in range(2)]
+    stacked = train_batched(members, eth80, [tmp_path / "v0", tmp_path / "v1"], quiet=True,
+                            stack="vmap", metrics=())
+    looped = train_batched(members, eth80, [tmp_path / "l0", tmp_path / "l1"], quiet=True,
+                           stack="loop", metrics=())
+    for k in range(2):
+        a = read_checkpoint(tmp_path / f"v{k}" / "checkpoint.pt")["model"]
+        b = read_checkpoint(tmp_path / f"l{k}" / "checkpoint.pt")["model"]
+        assert relative_gap(a, b) < 1e-4, (method, k)
+        assert stacked[k]["history"][-1]["loss"] == pytest.approx(
+            looped[k]["history"][-1]["loss"], rel=1e-4)
+
+
 def test_members_may_differ_only_in_numbers(eth80, tmp_path):
     with pytest.raises(EgoequivError, match="differ only in .*: method"):
         train_batched([cfg({}), cfg({}, method="drlim")], eth80,
                       [tmp_path / "a", tmp_path / "b"], quiet=True)
+    with pytest.raises(EgoequivError, match="differ only in .*: iters"):
+        train_batched([cfg({}), cfg({"iters": 10})], eth80, [tmp_path / "a", tmp_path / "b"])
     with pytest.raises(EgoequivError, match="share an output folder"):
         train_batched([cfg({}), cfg({"seed": 1})], eth80, [tmp_path / "a", tmp_path / "a"])
 
