@@ -32,6 +32,10 @@ def register(sub) -> None:
     p.add_argument("--monitor-every", type=positive_int, metavar="N",
                    help="validation measurements every N iterations (replaces the "
                         "protocol's)")
+    p.add_argument("--methods", metavar="M1,M2,...",
+                   help="only these methods (default: every registered method); clsnet is "
+                        "added (its search picks the lr), and drlim with equiv+drlim (whose "
+                        "drlim weight is drlim's)")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--unbatched", action="store_true",
                    help="train every run alone (default: the runs of a stage that differ "
@@ -46,11 +50,18 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from egoequiv.reproduce.protocols import get_protocol
+    from egoequiv.methods import method_class
+    from egoequiv.reproduce.protocols import KEEPS_DRLIM, get_protocol
     from egoequiv.reproduce.runner import reproduce
 
     changes = {k: v for k, v in (("budget", args.budget), ("splits", args.splits),
                                  ("monitor_every", args.monitor_every)) if v is not None}
+    if args.methods:
+        names = [m.strip() for m in args.methods.split(",") if m.strip()]
+        for m in names:
+            method_class(m)  # an unknown name lists the valid ones
+        keeps = ["drlim"] if any(m in KEEPS_DRLIM for m in names) else []
+        changes["methods"] = tuple(dict.fromkeys(["clsnet", *keeps, *names]))
     reproduce(get_protocol(args.protocol, args.quick, **changes), args.out, data=args.data,
               labelled=args.labelled, quick=args.quick, seed=args.seed, device=args.device,
               jobs=args.jobs, batched=not args.unbatched)
