@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="labelled images from this source (kitti-sun: sun397:DIR or "
                         "imagefolder:DIR)")
     p.add_argument("--quick", action="store_true",
-                   help="small grids and budgets (norb: about 21 minutes on 2 CPU cores)")
+                   help="small grids and budgets (norb: about 30 minutes on 2 CPU cores)")
     p.add_argument("--budget", type=positive_int, metavar="N",
                    help="iteration budget of every run (replaces the protocol's or --quick's)")
     p.add_argument("--splits", type=positive_int, metavar="K",
