@@ -4,7 +4,7 @@
 
 R members of equiv+drlim at batch 16 on 32x32 ETH-80 frames (``$EGOEQUIV_SHARED_DATA`` or
 ../shared/data), differing in lr, lam and seed. For each R, in one run: R lone runs' steps
-one after another (``trainer.step``), then the batch's steps with each stack
+one after another (``loop.step``), then the batch's steps with each stack
 (``training.batched``: ``loop`` and ``vmap``). ``speedup`` = batched / alone for the stack
 ``auto`` picks on this device; ``speedup_<stack>`` for each. On a GPU, R = 64 is added.
 """
@@ -34,7 +34,8 @@ def main() -> None:
     from egoequiv.config import load_config
     from egoequiv.task.build import build_task
     from egoequiv.training.batched import vmap_step
-    from egoequiv.training.trainer import prepare, setup, step
+    from egoequiv.training.loop import step
+    from egoequiv.training.trainer import prepare, setup
 
     os.environ.setdefault("EGOEQUIV_QUIET", "1")
     data = Path(os.environ.get("EGOEQUIV_SHARED_DATA",

@@ -3,7 +3,7 @@
 The members share the decoded frames, the network's shape and the loss; each keeps its own
 lr, lam, momentum, weight decay and numeric method keys (``MEMBER_KEYS``, ``margin``, ...),
 seed and sampler stream, labelled subset (label split), optimiser state, early stopping
-(with its best iterate) and run folder. A member is a ``trainer.Session`` like any run: its
+(with its best iterate) and run folder. A member is a ``loop.Session`` like any run: its
 folder holds what ``egoequiv train`` writes for that run alone (checkpoint.pt, config.json,
 metrics.json, metrics.csv, plots), and its checkpoint resumes alone or in a batch.
 
@@ -39,22 +39,18 @@ from egoequiv.errors import EgoequivError
 from egoequiv.methods import method_class, resolve_config
 from egoequiv.methods.hyperparameter import declared
 from egoequiv.task.build import build_task
-from egoequiv.training.loss_log import TrainingDiverged
+from egoequiv.training.loop import Session, run_steps
 from egoequiv.training.trainer import (
     RESUMABLE_CHANGES,
     TRAIN_METRICS,
     NonFiniteFeatures,
-    RunSteps,
-    Session,
     diverged_result,
     finish,
     prepare,
     setup,
-    step,
 )
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world
-from egoequiv.utils.progress import progress
 
 #: the config keys in which the members of one batch may differ
 MEMBER_KEYS = ("lr", "lam", "momentum", "weight_decay", "seed", "label_split",
@@ -164,7 +160,8 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
                               prepared=(frames, build_task(frames, c)), shared_images=shared,
                               warn=not sessions))
     mode = _stack_mode(stack, sessions)
-    diverged = _loop(sessions, mode, quiet, callback)
+    diverged = run_steps(sessions, quiet, callback,
+                         stacked=vmap_step if mode == "vmap" else None)
     results = []
     for s, plots, why, extra in zip(sessions, plots_dirs, diverged, extras or [{}] * len(cfgs)):
         if why is None:
@@ -177,45 +174,3 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
             atomic_write_json(s.out_dir / "metrics.json", result)
             results.append(result)
     return results
-
-
-def _loop(sessions: list[Session], mode: str, quiet: bool, callback) -> list[str | None]:
-    """The members' steps in lockstep; returns each member's divergence (None: it did not)."""
-    iters = sessions[0].cfg.iters
-    first = min(s.start for s in sessions)
-    steps = [RunSteps(s) for s in sessions]
-    gens = [s.loader.batches(s.start, iters) for s in sessions]
-    diverged: list[str | None] = [None] * len(sessions)
-    bar = progress(total=iters, desc=f"train {sessions[0].cfg.method} x{len(sessions)} "
-                                     f"({mode})", unit="it", disable=quiet, initial=first)
-    try:
-        for it in range(first, iters):
-            going = [r for r, s in enumerate(sessions) if not s.stopped and diverged[r] is None]
-            if not going:
-                break
-            # a member resumed from a later checkpoint waits for the batch to reach it
-            active = [r for r in going if sessions[r].start <= it]
-            if not active:
-                bar.update(1)
-                continue
-            batches = [next(gens[r]) for r in active]
-            if mode == "vmap":
-                out = vmap_step([sessions[r] for r in active], batches, steps[0].autocast)
-            else:
-                out = [step(sessions[r], b, steps[r].autocast) for r, b in zip(active, batches)]
-            for r, (loss, parts) in zip(active, out):
-                try:
-                    steps[r].after_step(it, loss, parts)
-                except TrainingDiverged as e:  # recorded; the others go on
-                    diverged[r] = str(e)
-            bar.set_postfix(running=f"{len(active)}/{len(sessions)}")
-            bar.update(1)
-            if callback is not None:
-                callback(it + 1)
-    finally:
-        bar.close()
-        for g in gens:
-            g.close()
-        for s in steps:
-            s.close()
-    return diverged

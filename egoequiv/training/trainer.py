@@ -7,7 +7,6 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -25,15 +24,14 @@ from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.task.build import Task, build_task, pattern_summary
 from egoequiv.task.combine import combine_frames
-from egoequiv.training.checkpoint import build_method, read_checkpoint, save_checkpoint
+from egoequiv.training.checkpoint import build_method, read_checkpoint
 from egoequiv.training.loader import BatchLoader
-from egoequiv.training.logger import RunLogger
-from egoequiv.training.loss_log import LossLog, TrainingDiverged  # noqa: F401 (re-exported)
-from egoequiv.training.monitor import CURVES, TrainingMonitor, monitor_curves, stop_iteration
+from egoequiv.training.loop import Session, loop
+from egoequiv.training.loss_log import TrainingDiverged  # noqa: F401 (re-exported)
+from egoequiv.training.monitor import CURVES, monitor_curves
 from egoequiv.training.sampler import BatchSampler
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world, resolve_device
-from egoequiv.utils.progress import progress
 
 #: config keys that may differ when resuming (they do not change the result)
 RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
@@ -121,37 +119,6 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     return finish(session, metrics, plots_dir) if session.rank == 0 else {}
 
 
-@dataclass
-class Session:
-    """Everything one training run holds between its stages."""
-
-    cfg: Config
-    dataset: str
-    labelled_dataset: str | None
-    out_dir: Path
-    quiet: bool
-    rank: int
-    device: torch.device
-    task: Task
-    summary: dict
-    shape: dict
-    method: torch.nn.Module
-    model: torch.nn.Module  # the method, wrapped by DDP / torch.compile when asked
-    optimizer: torch.optim.Optimizer
-    normalizer: Normalizer
-    sampler: BatchSampler
-    loader: BatchLoader
-    history: list
-    start: int
-    elapsed_before: float
-    best_model: dict | None
-    start_time: float
-    done: int = 0
-    stopped: bool = False
-    best_iteration: int | None = None
-    train_seconds: float = 0.0
-
-
 def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
           quiet: bool = False, labelled_dataset: str | None = None,
           prepared: tuple[Frames, Task] | None = None, shared_images=None,
@@ -219,107 +186,6 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     return Session(cfg, dataset, labelled_dataset, out_dir, quiet, rank, device, task,
                    summary, shape, method, model, optimizer, normalizer, sampler, loader,
                    history, start, elapsed_before, best_model, start_time, done=start)
-
-
-def _save(s: Session, iteration: int, seconds: float) -> None:
-    if s.rank == 0:
-        save_checkpoint(s.out_dir / "checkpoint.pt", method=s.method, optimizer=s.optimizer,
-                        iteration=iteration, cfg=s.cfg, dataset=s.dataset,
-                        labelled_dataset=s.labelled_dataset, normalizer=s.normalizer,
-                        patterns=s.task.patterns, shape=s.shape,
-                        extra={"history": s.history, "train_seconds": seconds,
-                               "best_model": s.best_model})
-
-
-class RunSteps:
-    """What happens around one run's training steps: logs every ``log_every``, monitors
-    every ``monitor_every`` (with early stopping), checkpoints every ``checkpoint_every``.
-    ``loop`` drives one run with it; ``training.batched`` drives several in lockstep."""
-
-    def __init__(self, s: Session):
-        cfg = s.cfg
-        self.s = s
-        self.monitor = TrainingMonitor(s.task, seed=cfg.seed,
-                                       validation=cfg.validation_fraction > 0) \
-            if cfg.monitor_every and s.rank == 0 else None
-        self.logger = RunLogger(s.out_dir, s.history, cfg.logger) if s.rank == 0 else None
-        self.log = LossLog(s.device)
-        self.autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
-                                       enabled=cfg.precision == "bf16")
-        s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience, cfg.stop_metric)
-        self.loop_start = time.perf_counter()
-        s.method.train()
-
-    def after_step(self, it: int, loss: torch.Tensor, parts: dict) -> dict | None:
-        """Book-keeping after step ``it`` (0-based): raises TrainingDiverged at a log or
-        checkpoint that finds a non-finite loss since the last; returns the logged values."""
-        s, cfg = self.s, self.s.cfg
-        s.done = it + 1
-        self.log.add(it + 1, loss, parts)  # on the device: no host sync in the step
-        values = None
-        if (it + 1) % cfg.log_every == 0 or it + 1 == cfg.iters:
-            values = self.log.read(it + 1)  # one sync per log_every steps; raises on NaN
-            s.history.append({"iteration": it + 1, **values,
-                              "lr": s.optimizer.param_groups[0]["lr"]})
-            if self.logger is not None:
-                self.logger.log(s.history[-1])
-        if self.monitor is not None and (it + 1) % cfg.monitor_every == 0:
-            s.history.append({"iteration": it + 1,
-                              **self.monitor(s.method, s.loader.images, s.normalizer)})
-            if self.logger is not None:
-                self.logger.log(s.history[-1])
-            s.best_iteration, s.stopped = stop_iteration(s.history, cfg.patience,
-                                                         cfg.stop_metric)
-            if cfg.patience and s.best_iteration == it + 1:  # keep the best iterate
-                s.best_model = {k: v.detach().cpu().clone()
-                                for k, v in s.method.state_dict().items()}
-        if (it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.iters or s.stopped:
-            self.log.read(it + 1)  # never save a diverged model
-            _save(s, it + 1, self.seconds())
-        return values
-
-    def seconds(self) -> float:
-        return self.s.elapsed_before + time.perf_counter() - self.loop_start
-
-    def close(self) -> None:
-        if self.logger is not None:
-            self.logger.close()
-        self.s.train_seconds = self.seconds()
-
-
-def step(s: Session, batch: dict, autocast) -> tuple[torch.Tensor, dict]:
-    """One optimiser step of ``s`` on ``batch``: (loss, its parts), on the device."""
-    with autocast:
-        loss, parts = s.model(batch)
-    s.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    s.optimizer.step()
-    return loss, parts
-
-
-def loop(s: Session, callback=None) -> None:
-    """The training steps from ``s.start`` to ``cfg.iters`` (or early stopping), with the
-    book-keeping of ``RunSteps``."""
-    cfg = s.cfg
-    steps = RunSteps(s)
-    bar = progress(total=cfg.iters, desc=f"train {cfg.method}", unit="it",
-                   disable=s.quiet or s.rank > 0, initial=s.start)
-    batches = s.loader.batches(s.start, cfg.iters)
-    try:
-        for it in range(s.start, cfg.iters):
-            if s.stopped:
-                break
-            loss, parts = step(s, next(batches), steps.autocast)
-            values = steps.after_step(it, loss, parts)
-            if values:
-                bar.set_postfix(loss=f"{values['loss']:.4f}")
-            bar.update(1)
-            if callback is not None:
-                callback(it + 1)
-    finally:
-        bar.close()
-        batches.close()
-        steps.close()
 
 
 def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None,
