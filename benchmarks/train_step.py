@@ -76,11 +76,12 @@ def main() -> None:
 
     def indices():
         idx = {"x": rng.integers(0, n, b), "y": None}
-        if method.pairs is not None:
+        needs = method.needs(method.hp)
+        if needs.pairs is not None:
             idx.update(pos_i=rng.integers(0, n, b), pos_j=rng.integers(0, n, b),
                        pattern=rng.integers(0, 4, b), motion=rng.normal(size=(b, 2))
                        .astype(np.float32))
-        if method.negatives:
+        if needs.negatives:
             idx.update(neg_i=rng.integers(0, n, b), neg_j=rng.integers(0, n, b))
         del idx["y"]
         return idx

@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from egoequiv.config import Config, load_config
+from egoequiv.config import Config, load_config, to_dict
 from egoequiv.data.cache import resize_frame
 from egoequiv.errors import DataError, EgoequivError
+from egoequiv.evaluation import record
+from egoequiv.evaluation.context import probe_labels
 from egoequiv.methods import resolve_config
 from egoequiv.motion.patterns import pattern_labels
 
@@ -107,7 +109,6 @@ def train(config: Config | str | Path | None = None, *, dataset: str, out: str |
           resume: bool = False, quiet: bool = True, **settings) -> TrainedRun:
     """Train a run: ``config`` (a Config, or a TOML/JSON file) updated by ``settings``
     (config keys, e.g. ``method="equiv"``, ``iters=200``); checkpoint and metrics in ``out``."""
-    from egoequiv.config import to_dict
     from egoequiv.training.trainer import train as train_run
 
     if isinstance(config, Config):
@@ -124,7 +125,6 @@ def train_grid(config: Config | str | Path | None = None, *, dataset: str, out: 
     """Train every combination of ``grid`` (``{"lam": [0.316, 1], "seed": [0, 1]}``) as
     batched runs (``egoequiv train --grid``): one folder per member under ``out``, listed in
     ``out/grid.json``; returns each member's metrics."""
-    from egoequiv.config import to_dict
     from egoequiv.training.grid import train_grid as grid_runs
 
     cfg = load_config(overrides={**to_dict(config), **settings}) \
@@ -142,7 +142,7 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
     the plots."""
     from egoequiv.evaluation.features import check_features, read_features
     from egoequiv.evaluation.suite import check_metric_names, features_only, run_suite
-    from egoequiv.training.trainer import prepare
+    from egoequiv.task.load import prepare
 
     check_metric_names(metrics)  # before loading data
     path = Path(features) if isinstance(features, (str, Path)) else None
@@ -152,12 +152,13 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
     cfg = resolve_config(config or load_config(overrides={"seed": seed}), strict=False)
     frames, task = prepare(cfg, dataset, quiet=True)
     z = check_features(z, len(frames), str(path or "features"))
+    options = {**options, "labels_per_class": probe_labels(options.get("labels_per_class"))}
     result = features_only(run_suite(z, task, metrics=metrics, seed=seed,
                                      out_dir=out if plots else None, **options))
-    meta = {"method": name or (path.stem if path else "features"), "dataset": dataset,
-            "seed": seed, "source": "probe", "feature_dim": int(z.shape[1]),
-            **({"features": str(path)} if path else {})}
-    return _write(out, meta, result)
+    return _write(out, record.make(
+        "probe", method=name or (path.stem if path else "features"), dataset=dataset,
+        measurements=result, seed=seed, feature_dim=int(z.shape[1]),
+        features=str(path) if path else None))
 
 
 def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
@@ -170,8 +171,8 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     what could not be reused; they are printed as warnings unless ``quiet``."""
     from egoequiv.evaluation.model import evaluate_on_task
     from egoequiv.evaluation.suite import check_metric_names
+    from egoequiv.task.load import prepare
     from egoequiv.training.checkpoint import load_run
-    from egoequiv.training.trainer import prepare
     from egoequiv.utils.device import resolve_device
 
     check_metric_names(metrics)  # before loading data
@@ -187,6 +188,9 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
             raise
         raise EgoequivError(f"{e} (the dataset this checkpoint was trained on; pass "
                             "--dataset SPEC to evaluate on data where it is now)") from None
+    # the probes on the run's own labels per class unless asked otherwise
+    options = {**options, "labels_per_class": options.get("labels_per_class")
+               or probe_labels(run.cfg.labels_per_class)}
     result, notes = evaluate_on_task(run.method, run.normalizer, run.patterns,
                                      run.shape.get("motor"), task, device, metrics=metrics,
                                      out_dir=out if plots else None, seed=run.cfg.seed,
@@ -195,21 +199,18 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     if not quiet:
         for note in notes:
             print(f"egoequiv: warning: {note}", file=sys.stderr)
-    meta = {"method": run.cfg.method, "dataset": name, "seed": run.cfg.seed, "notes": notes,
-            "label_split": run.cfg.label_split, "source": "eval",
-            "checkpoint": str(checkpoint), "iteration": run.iteration,
-            "feature_dim": int(run.method.feature_dim)}
-    return _write(out, meta, result)
+    return _write(out, record.make(
+        "eval", method=run.cfg.method, dataset=name, config=to_dict(run.cfg),
+        measurements=result, labelled_dataset=labelled, notes=notes,
+        checkpoint=str(checkpoint), iteration=run.iteration,
+        feature_dim=int(run.method.feature_dim), num_classes=task.num_classes))
 
 
-def _write(out: str | Path | None, meta: dict, result: dict) -> dict:
-    """meta + result, written to OUT/metrics.json when ``out`` is given."""
-    from egoequiv.utils.atomic import atomic_write_json
-
-    metrics = {**meta, **result}
+def _write(out: str | Path | None, result: dict) -> dict:
+    """The record, written to OUT/metrics.json when ``out`` is given."""
     if out is not None:
-        atomic_write_json(Path(out) / "metrics.json", metrics)
-    return metrics
+        record.write(out, result)
+    return result
 
 
 def embed_dataset(checkpoint: str | Path, dataset: str, out: str | Path,

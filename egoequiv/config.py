@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 from egoequiv.errors import ConfigError
+from egoequiv.utils.options import cast
 
 try:
     import tomllib
@@ -38,13 +39,12 @@ class Config:
     min_motion: float = 0.1  # standardised norm below which a motion counts as zero (ours)
     keep_fraction: float = 0.7  # fraction of each cluster nearest its centre kept (ours)
     # --- model ---
-    model: str = "smallnet"  # smallnet (small images), alexnet (227x227) or resnet18
-    conv_channels: list[int] = field(default_factory=lambda: [20, 50])  # smallnet (ours)
-    hidden_dim: int = 500  # smallnet fc1 width (ours, as Caffe LeNet)
-    feature_dim: int = 64  # smallnet fc2 width (ours)
-    feature_layer: str = "auto"  # the layer carrying the unsupervised loss: auto = the top one
-    #   (fc2 of smallnet, fc7 of alexnet, fc of resnet18), or another of the backbone's
-    #   layers: fc1/fc2 (smallnet), fc6/fc7 (alexnet), pool/fc (resnet18)
+    model: str = "smallnet"  # the backbone: a name in egoequiv.models.BACKBONES
+    backbone: dict = field(default_factory=dict)  # the backbone's own keys (conv_channels,
+    #   hidden_dim, feature_dim, ...), set as flat keys like any other: each backbone
+    #   declares them, with defaults and checks, in its file (`egoequiv backbones`)
+    feature_layer: str = "auto"  # the layer carrying the unsupervised loss: auto = the top one,
+    #   or another of the backbone's layers (`egoequiv backbones` lists them)
     # --- method ---
     method: str = "equiv+drlim"
     lam: float = 1.0  # weight of the unsupervised loss (paper: searched on a 10^0.5 grid)
@@ -77,13 +77,12 @@ class Config:
     #   fetch the next one (fastest on 2 CPU cores); N > 0: a thread reads N batches ahead
     precision: str = "fp32"  # fp32, or bf16 (autocast of the forward pass; GPUs with bf16)
     compile: bool = False  # torch.compile the training forward (helps launch-bound small
-    #   nets on a GPU; was slower on this 2-core CPU)
+    #   nets on a GPU; its compile time rarely pays off on a CPU)
     lr_scaling: str = "none"  # under torchrun: none (lr as given, for the global batch of
     #   N x batch_size) or linear (lr x N, Goyal et al. 2017)
 
 
 _CHOICES = {
-    "model": ("smallnet", "alexnet", "resnet18"),
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss"),
@@ -91,21 +90,37 @@ _CHOICES = {
     "logger": ("csv", "tensorboard"),
     "lr_scaling": ("none", "linear"),
 }
-_POSITIVE = ("image_size", "hidden_dim", "feature_dim", "batch_size", "iters",
-             "checkpoint_every", "log_every", "lr")
+_POSITIVE = ("image_size", "batch_size", "iters", "checkpoint_every", "log_every", "lr")
 _NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
                  "num_patterns", "min_motion", "lam", "momentum", "weight_decay", "seed",
                  "workers", "device_cache_mb", "prefetch")
 #: the field holding the method's own keys (checked by the method, not here)
 METHOD_KEYS = "hyperparameters"
+#: the field holding the backbone's own keys (declared and checked by the backbone)
+BACKBONE_KEYS = "backbone"
+#: the module holding the backbone registry. The models build on this module, so it is
+#: imported by name when a config is checked (as data/registry.py names rendered sources)
+BACKBONE_REGISTRY = "egoequiv.models"
+
+
+def _models():
+    return import_module(BACKBONE_REGISTRY)
+
+
+def _fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config)
+            if f.name not in (METHOD_KEYS, BACKBONE_KEYS)]
 
 
 def field_names() -> list[str]:
-    """The run's own keys (a method's keys are declared by the method)."""
-    return [f.name for f in dataclasses.fields(Config) if f.name != METHOD_KEYS]
+    """The run's own keys, every backbone's among them (a method's keys are declared by
+    the method)."""
+    return _fields() + list(_models().all_backbone_options())
 
 
 def validate(cfg: Config) -> Config:
+    """``cfg`` checked, its backbone's keys with the unset ones at their declared defaults;
+    a one-line ConfigError naming the first bad key."""
     for name, choices in _CHOICES.items():
         if getattr(cfg, name) not in choices:
             raise ConfigError(f"config: {name} must be one of {list(choices)}, "
@@ -126,62 +141,19 @@ def validate(cfg: Config) -> Config:
                           "and monitor_every > 0: it watches the validation frames")
     if not 0 < cfg.test_fraction < 1:
         raise ConfigError(f"config: test_fraction must be in (0, 1), got {cfg.test_fraction}")
-    if not cfg.conv_channels or any(c <= 0 for c in cfg.conv_channels):
-        raise ConfigError(f"config: conv_channels must be positive integers, "
-                          f"got {cfg.conv_channels}")
     if cfg.seed >= 2 ** 63:
         raise ConfigError(f"config: seed must be below 2**63, got {cfg.seed}")
-    size = cfg.image_size
-    for _ in cfg.conv_channels if cfg.model == "smallnet" else ():
-        if size < 6:
-            raise ConfigError(f"config: image_size {cfg.image_size} is too small for "
-                              f"{len(cfg.conv_channels)} conv 5x5 + pool blocks of smallnet "
-                              f"(each needs at least 6 pixels)")
-        size = (size - 4) // 2
-    if cfg.model == "alexnet" and cfg.image_size < 63:
-        raise ConfigError(f"config: model alexnet needs image_size >= 63 (227 usual), "
-                          f"got {cfg.image_size}")
-    return cfg
-
-
-def coerce(name: str, value, default, source: str = "config"):
-    """Cast ``value`` to the type of ``default`` (the key's default); a one-line error naming
-    ``source`` and the key if it can't."""
-    kind = type(default)
-    try:
-        if isinstance(default, list):
-            if isinstance(value, str):
-                value = [v for v in value.replace(" ", "").split(",") if v]
-            return [int(v) for v in value]
-        if kind is bool:
-            if isinstance(value, str):
-                if value.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError
-                return value.lower() in ("true", "1")
-            return bool(value)
-        if isinstance(value, bool) and kind in (int, float):
-            raise ValueError  # JSON true is not a number
-        if kind is int:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            if isinstance(value, str) and not value.strip().lstrip("-").isdigit():
-                raise ValueError
-            return int(value)
-        if kind is float:
-            value = float(value)
-            if not math.isfinite(value):
-                raise ValueError
-            return value
-        return str(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{source}: {name} must be {kind.__name__}, got {value!r}") from None
+    backbone = _models().resolve_backbone(cfg.model, cfg.backbone, cfg.image_size)
+    return dataclasses.replace(cfg, backbone=backbone)
 
 
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
     """Defaults, updated from a TOML or JSON file, then from ``overrides``; validated.
 
-    Keys that are not the run's own go to ``hyperparameters`` as given: the method declares
-    and checks them (``egoequiv.methods.configure`` does both steps)."""
+    A backbone's keys go to ``backbone``, checked by their declarations (those of the run's
+    model, with the unset ones at their defaults). Other keys that are not the run's own go
+    to ``hyperparameters`` as given: the method declares and checks them
+    (``egoequiv.methods.resolve_config``)."""
     values: dict = {}
     if path:
         path = Path(path)
@@ -200,15 +172,18 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
                               f"{type(raw).__name__}")
         values.update({k: (v, str(path)) for k, v in raw.items()})
     values.update({k: (v, "command line") for k, v in (overrides or {}).items()})
-    names, defaults = field_names(), Config()
-    kwargs, method_keys = {}, {}
+    names, defaults = _fields(), Config()
+    backbone_keys = _models().all_backbone_options()
+    kwargs, backbone, method_keys = {}, {}, {}
     for key, (value, source) in values.items():
         key = key.replace("-", "_")
         if key in names:
-            kwargs[key] = coerce(key, value, getattr(defaults, key), source)
+            kwargs[key] = cast(key, value, type(getattr(defaults, key)), source)
+        elif key in backbone_keys:
+            backbone[key] = backbone_keys[key][0].parse(key, value, source)
         else:
             method_keys[key] = value
-    return validate(Config(**kwargs, hyperparameters=method_keys))
+    return validate(Config(**kwargs, backbone=backbone, hyperparameters=method_keys))
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -223,7 +198,8 @@ def parse_overrides(items: list[str]) -> dict:
 
 
 def to_dict(cfg: Config) -> dict:
-    """Flat keys, the method's among them (``load_config(overrides=to_dict(cfg))`` gives
-    ``cfg`` back)."""
+    """Flat keys, the backbone's and the method's among them
+    (``load_config(overrides=to_dict(cfg))`` gives ``cfg`` back)."""
     out = dataclasses.asdict(cfg)
-    return {**{k: v for k, v in out.items() if k != METHOD_KEYS}, **out[METHOD_KEYS]}
+    own = {k: v for k, v in out.items() if k not in (METHOD_KEYS, BACKBONE_KEYS)}
+    return {**own, **out[BACKBONE_KEYS], **out[METHOD_KEYS]}

@@ -37,3 +37,12 @@ def test_each_method_row_names_the_keys_the_method_declares():
     for name, cls in METHODS.items():
         own = cls.__dict__.get("hyperparameters", {})
         assert [k for k in own if f"`{k}`" not in rows[name]] == [], name
+
+
+def test_every_record_key_is_documented():
+    from egoequiv.evaluation import record
+    from egoequiv.evaluation.suite import KEYS as SUITE_KEYS
+
+    text = (REPO / "docs" / "evaluation.md").read_text()
+    own = [k for k in record.KEYS if k not in SUITE_KEYS]
+    assert [k for k in own if f"`{k}`" not in text] == []

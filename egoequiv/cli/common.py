@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 
 from egoequiv.config import Config, load_config, parse_overrides
+from egoequiv.evaluation import record
+from egoequiv.evaluation.context import PROBE_LABELS_PER_CLASS
+from egoequiv.evaluation.suite import METRICS
 
 
 def add_config_args(p: argparse.ArgumentParser) -> None:
@@ -40,11 +43,11 @@ def positive_int(text: str) -> int:
 
 
 def add_suite_args(p) -> None:
-    p.add_argument("--metrics", help="comma-separated subset of: recognition, equivariance, "
-                                     "learned_maps, composite, slowness, ranking, egomotion, "
-                                     "next_best_view, retrieval (default: all that apply)")
-    p.add_argument("--labels-per-class", type=positive_int, default=10,
-                   help="labelled images per class for the probes (default 10)")
+    p.add_argument("--metrics", help=f"comma-separated subset of: {', '.join(METRICS)} "
+                                     "(default: all that apply)")
+    p.add_argument("--labels-per-class", type=positive_int,
+                   help="labelled images per class for the probes (default: the run's own "
+                        f"labels_per_class, else {PROBE_LABELS_PER_CLASS})")
     p.add_argument("--splits", type=positive_int, default=5,
                    help="random labelled subsets, mean and std reported (default 5)")
     p.add_argument("--max-pairs", type=positive_int, default=50_000,
@@ -66,4 +69,4 @@ def print_summary(metrics: dict, out) -> None:
                         ("top1", "probe_top1", "equivariance_error", "slowness_auroc", "mrr")
                         if isinstance(metrics.get(k), float))
     print(f"{metrics['method']} on {metrics['dataset']}: {summary or 'no measurement'} "
-          f"-> {Path(out) / 'metrics.json'}")
+          f"-> {Path(out) / record.FILE}")

@@ -14,6 +14,7 @@ COMMANDS = [
     "egoequiv.cli.demo",
     "egoequiv.cli.train",
     "egoequiv.cli.methods",
+    "egoequiv.cli.listings",
     "egoequiv.cli.embed",
     "egoequiv.cli.export",
     "egoequiv.cli.data",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from egoequiv.cli.common import add_config_args, config_from_args
+from egoequiv.cli.common import add_config_args, config_from_args, print_summary
 
 
 def register(sub) -> None:
@@ -49,12 +49,7 @@ def run(args) -> int:
     finally:
         end_distributed()
     if metrics:
-        top1 = metrics["top1"]
-        eq = metrics["equivariance_error"]
-        print(f"{cfg.method} on {args.dataset}: top1 "
-              f"{'n/a' if top1 is None else f'{top1:.3f}'}, equivariance error "
-              f"{'n/a' if eq is None else f'{eq:.3f}'}, {metrics['train_seconds']:.0f} s "
-              f"-> {args.out}/metrics.json")
+        print_summary(metrics, args.out)
     return 0
 
 

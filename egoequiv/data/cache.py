@@ -63,6 +63,9 @@ def resize_frame(image: np.ndarray, size: int, channels: int) -> np.ndarray:
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
+# A decode worker's source, set once by the pool's initializer: the source is pickled once
+# per worker process rather than with every job. It changes no result, only where the source
+# object lives.
 _WORKER_SOURCE: Source | None = None
 
 

@@ -4,8 +4,7 @@ Layout: ``DIR/<k>/<name>.txt`` names category k; ``DIR/<k>/<instance>/<name><i>-
 is instance i seen from polar angle PPP (degrees off the zenith) and azimuth AAA.
 Motor reading of a view: (polar, azimuth) in degrees, azimuth cyclic. Neighbours are
 adjacent viewpoints: at most ``polar_step`` apart in polar angle and ``azimuth_step`` in
-azimuth (defaults 24 and 46 degrees: the grid's rings are 22-23 degrees apart and its
-azimuths 22.5-90 degrees). Split by instance, as NORB: the first half of each category's
+azimuth (options, declared below). Split by instance, as NORB: the first half of each category's
 instances (in numeric order) train, the rest test.
 """
 
@@ -19,17 +18,24 @@ from egoequiv.data.motor import MotorSpec
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable, NeighbourRule
 from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
 
 _VIEW = re.compile(r"^([A-Za-z]+)(\d+)-(\d{3})-(\d{3})\.png$")
 
 
 class Eth80Source(Source):
     name = "eth80"
-    options = {"polar_step": float, "azimuth_step": float}
+    options = {
+        "polar_step": Option(24.0, "neighbours differ by at most this in polar angle, "
+                                   "degrees (ours: the grid's rings are 22-23 degrees apart)",
+                             positive=True),
+        "azimuth_step": Option(46.0, "neighbours differ by at most this in azimuth, degrees "
+                                     "(ours: the grid's azimuths are 22.5-90 degrees apart)",
+                               positive=True),
+    }
 
     def _build_table(self) -> FrameTable:
-        polar_step = float(self.opts.get("polar_step", 24.0))
-        azimuth_step = float(self.opts.get("azimuth_step", 46.0))
+        polar_step, azimuth_step = self.option("polar_step"), self.option("azimuth_step")
         cat_dirs = sorted((d for d in self.path.iterdir() if d.is_dir()), key=_numeric_key)
         if not cat_dirs:
             raise DataError(self.path, "no category folders (expected DIR/1 .. DIR/8)")

@@ -13,14 +13,13 @@ A CSV (``frames.csv``) with columns:
   ``pose_qx``, ``pose_qy``, ``pose_qz``, ``pose_qw`` (a unit quaternion) or
   ``pose_roll_deg``, ``pose_pitch_deg``, ``pose_yaw_deg`` (or ``_rad``; R = Rz Ry Rx about the
   world axes). A motion is then the relative transform in the first frame's own frame; options
-  ``axes=camera`` (default; or ``body``) and ``dofs=planar`` (default; ``6dof``, or names such
-  as ``forward+yaw``) say how the pose's axes point and which degrees of freedom form it.
+  ``axes`` and ``dofs`` say how the pose's axes point and which degrees of freedom form it.
 
 An optional sidecar JSON with the CSV's stem (``frames.json``) may set ``layout`` ("video" or
 "views"), ``window`` (neighbour window, time units), ``steps`` ({motor name: max step} for
 views), ``classes`` (class order), ``axes`` and ``dofs``. Spec options ``layout=``,
-``window=``, ``axes=``, ``dofs=`` override it.
-Defaults: layout video, window 1.0 (the paper's KITTI pairs are at most 1 s apart).
+``window=``, ``axes=``, ``dofs=`` override it; without either, the declared defaults
+(``OPTIONS``) apply.
 
 Checked, each with one line naming the file and line: the text must be UTF-8 (a BOM is
 fine); every column must be one of the above (a misspelt ``Label`` is an error, not a column
@@ -39,20 +38,42 @@ import numpy as np
 
 from egoequiv.data.columns import motor_unit, parse_number
 from egoequiv.data.motor import MotorSpec
-from egoequiv.data.pose import PoseMotion, pose_columns, pose_motion, readings_from_columns
+from egoequiv.data.pose import (
+    DOFS_OPTION,
+    PoseMotion,
+    axes_option,
+    pose_columns,
+    pose_motion,
+    readings_from_columns,
+)
 from egoequiv.data.source import Source, chunk_refs
 from egoequiv.data.table import FrameTable, NeighbourRule, check_window
 from egoequiv.errors import DataError
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
+from egoequiv.utils.options import Option
 
 REQUIRED = ("image", "sequence", "time")
 OPTIONAL = ("label", "split")
+_SIDECAR_FIRST = "; the sidecar JSON's value, when it has one, comes before this default"
+#: the spec options; for layout, window, axes and dofs a sidecar's value precedes the default
+OPTIONS = {
+    "layout": Option("video", "neighbours: video (close in time) or views (adjacent "
+                              "viewpoints, with the sidecar's steps)" + _SIDECAR_FIRST,
+                     choices=("video", "views")),
+    "window": Option(1.0, "neighbours: frames of one sequence at most this far apart, in "
+                          "the time column's unit (the paper's KITTI pairs are at most 1 s "
+                          "apart)" + _SIDECAR_FIRST, positive=True),
+    "allow_outside": Option(False, "read image paths that lie outside the CSV's folder"),
+    "axes": axes_option("camera", "a pose written beside a camera's frames is most often "
+                                  "the camera's (OpenCV, KITTI odometry, visual odometry)"
+                        + _SIDECAR_FIRST),
+    "dofs": Option("planar", DOFS_OPTION.doc + _SIDECAR_FIRST, check=DOFS_OPTION.check),
+}
 
 
 class FramesCsvSource(Source):
     name = "frames-csv"
-    options = {"layout": str, "window": float, "allow_outside": bool, "axes": str,
-               "dofs": str}
+    options = OPTIONS
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
@@ -216,8 +237,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         raise DataError(side, f"labels {unknown[:3]} are not in 'classes'")
     motor = np.array(motors, dtype=np.float64)
     if is_pose:
-        spec = _pose_spec(side, axes or extra.get("axes", "camera"),
-                          dofs or extra.get("dofs", "planar"))
+        spec = _pose_spec(side, axes or extra.get("axes", OPTIONS["axes"].default),
+                          dofs or extra.get("dofs", OPTIONS["dofs"].default))
         try:
             motor = readings_from_columns(motor_cols, motor)
         except ValueError as e:  # "row K: ..." -> the file's line
@@ -227,7 +248,7 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
     else:
         names, units, periods = zip(*(motor_unit(c) for c in motor_cols), strict=True)
         spec = MotorSpec(tuple(names), tuple(units), tuple(periods))
-    layout = layout or extra.get("layout", "video")
+    layout = layout or extra.get("layout", OPTIONS["layout"].default)
     if layout == "views":
         steps = extra.get("steps") or {}
         if is_pose:
@@ -239,7 +260,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
             raise DataError(side, f"layout 'views' needs steps for motor {e.args[0]!r}") from None
     elif layout == "video":
         w = check_window(side if window is None else path,
-                         window if window is not None else extra.get("window"))
+                         window if window is not None else extra.get("window"),
+                         OPTIONS["window"].default)
         rule = NeighbourRule("video", window=w)
         _check_time_order(path, rows, seqs, times)
     else:

@@ -1,13 +1,15 @@
 """KITTI odometry (Geiger et al., CVPR 2012): image sequences with ground-truth camera poses.
 
-``DIR`` is one sequence folder (``image_0``/``image_l``/``image_2`` of ``%06d.png`` and a
+``DIR`` is one sequence folder (an image folder of ``%06d.png``: ``image_0``/``image_1``
+grey, ``image_2``/``image_3`` colour, or ``image_l`` grey as in the excerpts; and a
 ``poses.txt``), a folder of such sequence folders, the odometry layout (``sequences/NN/`` +
 ``poses/NN.txt``; sequences without poses are skipped with a warning) or ``sequences/NN`` itself.
 Poses: one 3x4 row-major camera-to-world matrix per line (12 numbers), frame k on line k+1;
 camera frame x right, y down, z forward; world = the first camera.
 
-Options: ``camera=`` (default: the first of image_0, image_l, image_2 present), ``window=1.0``,
-``motor=pose`` (default) or ``heading``, ``dofs=planar`` (with ``motor=pose``).
+Options (``OPTIONS``): ``camera`` (grey, colour or one folder; the run's default channels
+follow it, and a sequence without the chosen kind of images is an error naming the kind it
+has), ``window``, ``motor`` and ``dofs`` (with ``motor=pose``).
 
 ``motor=pose``: the reading is the camera pose (``data/pose.py``) and a pair's motion is the
 relative transform in the first camera's frame; ``dofs`` picks its degrees of freedom, by
@@ -31,31 +33,51 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
-from egoequiv.data.pose import pose_motion, poses_from_matrices
+from egoequiv.data.pose import DOFS_OPTION, pose_motion, poses_from_matrices
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule, check_window
+from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
 
-CAMERAS = ("image_0", "image_l", "image_2")
+#: the kind of images in each image folder (image_l: the excerpts' name for image_0)
+KINDS = {"image_0": "grey", "image_l": "grey", "image_1": "grey", "image_2": "colour",
+         "image_3": "colour"}
+#: the left camera's folders of each kind, which ``camera=grey``/``colour`` looks for
+LEFT = {"grey": ("image_0", "image_l"), "colour": ("image_2",)}
 RATE_HZ = 10.0
+OPTIONS = {
+    "camera": Option("grey", "grey: the left grey camera (image_0, or image_l as in the "
+                             "excerpts); colour: the left colour camera (image_2); or one "
+                             "folder by name. Grey by default: it is the odometry set's "
+                             "smaller download (22 GB beside 65 GB colour) and the one the "
+                             "excerpts are (kitti-raw defaults to colour: a raw drive comes "
+                             "with all four cameras)",
+                     choices=(*LEFT, *KINDS)),
+    "window": WINDOW,
+    "motor": Option("pose", "pose: the ground-truth camera pose, a pair's motion its "
+                            "relative transform; heading: yaw about the camera's y axis "
+                            "(deg) and path length (m), as kitti-raw's default reading "
+                            "(pose by default: the ground truth here is a pose)",
+                    choices=("pose", "heading")),
+    "dofs": DOFS_OPTION,
+}
+
+
+def kind_of(camera: str) -> str:
+    """``grey`` or ``colour``: the kind of images a ``camera`` option names."""
+    return camera if camera in LEFT else KINDS[camera]
 
 
 class KittiOdometrySource(Source):
     name = "kitti-odometry"
-    options = {"camera": str, "window": float, "motor": str, "dofs": str}
+    options = OPTIONS
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
-        colour = self.opts.get("camera") in ("image_2", "image_3")
-        self.default_channels = 3 if colour else 1  # image_0 / image_l are grey
-        self.motor = self.opts.get("motor", "pose")
-        if self.motor not in ("pose", "heading"):
-            raise DataError(self.path, f"motor={self.motor!r}: expected pose or heading")
-        try:
-            self.spec = pose_motion(self.opts.get("dofs", "planar"), axes="camera") \
-                if self.motor == "pose" else HEADING_ODOMETER
-        except ValueError as e:
-            raise DataError(self.path, str(e)) from None
+        self.default_channels = 3 if kind_of(self.option("camera")) == "colour" else 1
+        self.motor = self.option("motor")
+        self.spec = pose_motion(self.option("dofs"), axes="camera") \
+            if self.motor == "pose" else HEADING_ODOMETER
         if "dofs" in self.opts and self.motor != "pose":
             raise DataError(self.path, "dofs= applies to motor=pose only")
 
@@ -100,19 +122,24 @@ class KittiOdometrySource(Source):
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
-            neighbours=NeighbourRule("video",
-                                     window=check_window(self.path, self.opts.get("window"))),
+            neighbours=NeighbourRule("video", window=self.option("window")),
             meta={"frame": np.array(frames, dtype=np.int64), "x": centres[:, 0],
                   "y": centres[:, 1], "z": centres[:, 2]},
             warnings=notes,
         )
 
     def _camera(self, folder: Path) -> Path:
-        wanted = self.opts.get("camera")
-        for name in [wanted] if wanted else CAMERAS:
-            if (folder / name).is_dir():
-                return folder / name
-        raise DataError(folder, f"no image folder {wanted or ' / '.join(CAMERAS)}")
+        """The sequence's image folder the ``camera`` option names; never a folder of the
+        other kind, so the frames are what the run's channels say."""
+        wanted = self.option("camera")
+        names = LEFT.get(wanted, (wanted,))
+        found = next((folder / n for n in names if (folder / n).is_dir()), None)
+        if found is not None:
+            return found
+        have = ", ".join(f"{n} ({k})" for n, k in KINDS.items() if (folder / n).is_dir())
+        raise DataError(folder, f"no {kind_of(wanted)} image folder ({' / '.join(names)}); it "
+                                f"has {have or 'none'}: choose with camera=grey, camera=colour "
+                                f"or a folder's name")
 
     def relative_motion(self, i: int, j: int) -> tuple[float, float, float]:
         """(yaw change deg, forward m, rightward m) from table row i to row j."""

@@ -5,8 +5,7 @@ date folders). A drive: ``image_0{0..3}/data/%010d.png`` + ``image_0N/timestamps
 ``oxts/data/%010d.txt`` (one line of 30 numbers: lat lon alt roll pitch yaw vn ve vf ...; see
 ``oxts/dataformat.txt``) + ``oxts/timestamps.txt`` (``YYYY-MM-DD HH:MM:SS.nnnnnnnnn``). 10 Hz.
 
-Options: ``camera=image_02`` (left colour, default; ``image_00`` grey left), ``window=1.0``,
-``motor=heading`` (default) or ``pose``, ``dofs=planar`` (with ``motor=pose``).
+Options (``OPTIONS``): ``camera``, ``window``, ``motor`` and ``dofs`` (with ``motor=pose``).
 ``motor=pose``: the reading is the OXTS unit's pose (``data/pose.py``, body axes: x forward,
 y left, z up), from lat/lon by KITTI's Mercator projection (``oxts_poses``) and R = Rz(yaw)
 Ry(pitch) Rx(roll); a pair's motion is the relative transform in the first frame (forward,
@@ -35,10 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.motor import HEADING_ODOMETER
-from egoequiv.data.pose import pose_motion, poses_from_euler
+from egoequiv.data.pose import DOFS_OPTION, pose_motion, poses_from_euler
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule, check_window
+from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
 
 CATEGORIES = ["City", "Residential", "Road", "Campus", "Person"]
 CAMERAS = ("image_00", "image_01", "image_02", "image_03")
@@ -48,31 +48,36 @@ YAW, VF = OXTS_FIELDS.index("yaw"), OXTS_FIELDS.index("vf")
 EARTH_RADIUS = 6378137.0  # metres, as KITTI's devkit (convertOxtsToPose)
 #: a plausibility bound on the forward speed (m/s, ours): OXTS records beyond it are corrupt
 MAX_SPEED = 100.0
+GREY = ("image_00", "image_01")
+OPTIONS = {
+    "camera": Option("image_02", "image_00/01: grey left/right, image_02/03: colour "
+                                 "left/right; the left colour camera, as a raw drive comes "
+                                 "with all four (kitti-odometry defaults to grey: see its "
+                                 "camera option)", choices=CAMERAS),
+    "window": WINDOW,
+    "motor": Option("heading", "heading: OXTS heading (deg) and integrated odometer (m), "
+                               "the yaw and forward motion the paper uses on KITTI; pose: the "
+                               "OXTS unit's pose (kitti-odometry defaults to pose: its ground "
+                               "truth is a pose)", choices=("heading", "pose")),
+    "dofs": DOFS_OPTION,
+}
 
 
 class KittiRawSource(Source):
     name = "kitti-raw"
-    options = {"camera": str, "window": float, "motor": str, "dofs": str}
+    options = OPTIONS
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
-        grey = self.opts.get("camera", "image_02") in ("image_00", "image_01")
-        self.default_channels = 1 if grey else 3
-        self.motor = self.opts.get("motor", "heading")
-        if self.motor not in ("pose", "heading"):
-            raise DataError(self.path, f"motor={self.motor!r}: expected heading or pose")
+        self.default_channels = 1 if self.option("camera") in GREY else 3
+        self.motor = self.option("motor")
         if "dofs" in self.opts and self.motor != "pose":
             raise DataError(self.path, "dofs= applies to motor=pose only")
-        try:
-            self.spec = pose_motion(self.opts.get("dofs", "planar"), axes="body") \
-                if self.motor == "pose" else HEADING_ODOMETER
-        except ValueError as e:
-            raise DataError(self.path, str(e)) from None
+        self.spec = pose_motion(self.option("dofs"), axes="body") \
+            if self.motor == "pose" else HEADING_ODOMETER
 
     def _build_table(self) -> FrameTable:
-        camera = self.opts.get("camera", "image_02")
-        if camera not in CAMERAS:
-            raise DataError(self.path, f"camera={camera!r}: expected one of {', '.join(CAMERAS)}")
+        camera = self.option("camera")
         categories = drive_categories()
         refs, motor, seq, times, labels, frames, speeds = [], [], [], [], [], [], []
         seq_names, notes = [], []
@@ -122,8 +127,7 @@ class KittiRawSource(Source):
             sequence=np.array(seq, dtype=np.int64),
             sequence_names=seq_names,
             time=np.array(times, dtype=np.float64),
-            neighbours=NeighbourRule("video",
-                                     window=check_window(self.path, self.opts.get("window"))),
+            neighbours=NeighbourRule("video", window=self.option("window")),
             labels=np.array(labels, dtype=np.int64),
             class_names=list(CATEGORIES),
             meta={"frame": np.array(frames, dtype=np.int64),

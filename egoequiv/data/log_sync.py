@@ -3,21 +3,13 @@ times a log covers, and the options that say how closely (``tolerance``, ``every
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
 
-
-def sync_options(path: Path, opts: dict) -> tuple[float, int]:
-    """(tolerance in s, keep every k-th frame) from a source's options; one line if bad."""
-    tolerance = float(opts.get("tolerance", 0.1))
-    every = int(opts.get("every", 1))
-    if not tolerance > 0 or every < 1:
-        raise DataError(path, f"tolerance must be > 0 s and every >= 1, got "
-                              f"tolerance={tolerance}, every={every}")
-    return tolerance, every
+TOLERANCE = Option(0.1, "a frame is kept when a log sample lies at most this many seconds "
+                        "away: interpolation never bridges a longer gap (ours)", positive=True)
+EVERY = Option(1, "keep every k-th frame", positive=True)
 
 
 def within_log(times: np.ndarray, at: np.ndarray, tolerance: float) -> tuple[np.ndarray,

@@ -25,6 +25,7 @@ from scipy.spatial.transform import Rotation, Slerp
 
 from egoequiv.data.log_sync import within_log
 from egoequiv.data.motor import MotorSpec
+from egoequiv.utils.options import Option
 
 DOFS = ("forward", "lateral", "vertical", "yaw", "pitch", "roll")
 DOF_UNITS = {"forward": "m", "lateral": "m", "vertical": "m",
@@ -48,6 +49,20 @@ def parse_dofs(text: str) -> tuple[str, ...]:
         raise ValueError(f"dofs={text!r}: expected {' or '.join(DOF_PRESETS)} or names from "
                          f"{', '.join(DOFS)} joined by '+', each once")
     return names
+
+
+#: the ``dofs=`` option of every source with pose readings
+DOFS_OPTION = Option("planar", "the pose motion's degrees of freedom: planar (forward, "
+                               "lateral, yaw: the 3 values Agrawal et al. bin), 6dof, or "
+                               "names joined by + (forward+yaw)", check=parse_dofs)
+
+
+def axes_option(default: str, why: str) -> Option:
+    """The ``axes=`` option of a source with pose readings, with its default and the reason
+    for it (sources differ: a ROS robot's pose is in body axes, a camera's in camera axes)."""
+    return Option(default, f"how the pose's own axes point: camera (x right, y down, "
+                           f"z forward) or body (x forward, y left, z up); {default} "
+                           f"because {why}", choices=AXES)
 
 
 @dataclass(frozen=True)

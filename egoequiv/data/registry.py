@@ -5,8 +5,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from egoequiv.data.source import Source
-from egoequiv.data.spec import convert_options, parse_spec
+from egoequiv.data.spec import parse_spec
 from egoequiv.errors import EgoequivError
+from egoequiv.utils.options import parse_options
 
 #: name -> "module:Class" of its reader, imported when a spec names it. The rendered worlds
 #: live in egoequiv.render, which builds on this package (so no import of it here)
@@ -39,4 +40,19 @@ def open_source(spec: str) -> Source:
             f"unknown dataset {name!r} in spec {spec!r}; valid datasets: {', '.join(SOURCES)}"
         )
     cls = source_class(name)
-    return cls(path, **convert_options(name, options, cls.options))
+    # cast where the text comes in: a source may read its keyword arguments as given
+    return cls(path, **parse_options(options, cls.declared_options(), f"dataset {name!r}"))
+
+
+def describe(name: str | None = None) -> list[dict]:
+    """One row per source (or ``name`` only) and option: source, key, default, meaning,
+    allowed values; a source without options gets one row with key None."""
+    if name is not None and name not in SOURCES:
+        raise EgoequivError(f"unknown dataset {name!r}; valid datasets: {', '.join(SOURCES)}")
+    rows = []
+    for source in [name] if name else list(SOURCES):
+        declared = source_class(source).declared_options()
+        rows += [{"source": source, "key": k, "default": o.default, "meaning": o.doc,
+                  "choices": list(o.choices)} for k, o in declared.items()] or \
+            [{"source": source, "key": None, "default": None, "meaning": "", "choices": []}]
+    return rows

@@ -4,16 +4,9 @@ Read with the ``rosbags`` package (``pip install 'egoequiv[rosbag]'``); no ROS i
 ``PATH`` is a ROS 1 ``.bag`` file or a ROS 2 bag folder (``metadata.yaml`` + ``.db3`` or
 ``.mcap``; a storage file inside such a folder names the folder).
 
-Options:
-
-- ``image=TOPIC``: ``sensor_msgs/Image`` (rgb8, bgr8, rgba8, bgra8, mono8, mono16, 8UC1,
-  8UC3, 16UC1) or ``sensor_msgs/CompressedImage`` (JPEG or PNG);
-- the motion, one of ``odom=TOPIC`` (``nav_msgs/Odometry`` or ``geometry_msgs/PoseStamped``)
-  or ``tf=PARENT:CHILD`` (transforms from PARENT to CHILD on ``/tf``; a direct edge, not a
-  chain through other frames);
-- ``axes=body`` (default: ROS's x forward, y left, z up; ``camera`` for x right, y down,
-  z forward) and ``dofs=planar`` (forward, lateral, yaw; ``6dof`` for all six);
-- ``tolerance=0.1`` (s), ``window=1.0`` (s), ``every=1`` (keep every k-th frame).
+Options (``OPTIONS``, with their defaults and meanings): ``image=TOPIC``, the camera;
+the motion, one of ``odom=TOPIC`` or ``tf=PARENT:CHILD``; ``axes``, ``dofs``, ``tolerance``,
+``window`` and ``every``.
 
 Without ``image=`` and a motion, ``egoequiv data info`` lists the bag's topics. Frames and
 poses are matched by header stamp (the bag's receive time when a header stamp is 0): a
@@ -33,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from egoequiv.data.log_sync import sync_options
-from egoequiv.data.pose import interpolate_poses, pose_motion
+from egoequiv.data.log_sync import EVERY, TOLERANCE
+from egoequiv.data.pose import DOFS_OPTION, axes_option, interpolate_poses, pose_motion
 from egoequiv.data.source import Source, read_image_file
-from egoequiv.data.table import FrameTable, NeighbourRule, check_window
+from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.errors import DataError, EgoequivError
+from egoequiv.utils.options import Option
 
 INSTALL = "reading ROS bags needs the rosbags package: pip install 'egoequiv[rosbag]'"
 IMAGE_TYPES = ("sensor_msgs/msg/Image", "sensor_msgs/msg/CompressedImage")
@@ -45,6 +39,23 @@ POSE_TYPES = ("nav_msgs/msg/Odometry", "geometry_msgs/msg/PoseStamped")
 TF_TYPE = "tf2_msgs/msg/TFMessage"
 #: frames per decode job: each job reads one time range of the image topic
 CHUNK = 64
+OPTIONS = {
+    "image": Option(None, "the camera topic: sensor_msgs/Image (rgb8, bgr8, rgba8, bgra8, "
+                          "mono8, mono16, 8UC1, 8UC3, 16UC1) or sensor_msgs/CompressedImage "
+                          "(JPEG, PNG); without it, data info lists the bag's topics",
+                    kind=str),
+    "odom": Option(None, "the motion: a nav_msgs/Odometry or geometry_msgs/PoseStamped "
+                         "topic (or tf=)", kind=str),
+    "tf": Option(None, "the motion: PARENT:CHILD, the transforms from PARENT to CHILD on "
+                       "/tf (a direct edge, not a chain through other frames; or odom=)",
+                 kind=str),
+    "axes": axes_option("body", "ROS poses follow REP 103 (body axes), where the other "
+                                "pose sources read a camera's pose"),
+    "dofs": DOFS_OPTION,
+    "tolerance": TOLERANCE,
+    "window": WINDOW,
+    "every": EVERY,
+}
 
 
 class TopicChoiceError(DataError):
@@ -53,8 +64,7 @@ class TopicChoiceError(DataError):
 
 class RosbagSource(Source):
     name = "rosbag"
-    options = {"image": str, "odom": str, "tf": str, "axes": str, "dofs": str,
-               "tolerance": float, "window": float, "every": int}
+    options = OPTIONS
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
@@ -65,11 +75,7 @@ class RosbagSource(Source):
             raise DataError(bag, "not a ROS 2 bag folder (no metadata.yaml); a ROS 1 bag is "
                                  "a .bag file")
         self.bag = bag
-        try:
-            self.spec = pose_motion(self.opts.get("dofs", "planar"),
-                                    axes=self.opts.get("axes", "body"))
-        except ValueError as e:
-            raise DataError(self.path, str(e)) from None
+        self.spec = pose_motion(self.option("dofs"), axes=self.option("axes"))
         self._reader, self._reader_pid = None, None
 
     # -- reading -------------------------------------------------------------------------
@@ -125,8 +131,8 @@ class RosbagSource(Source):
         return found
 
     def _build_table(self) -> FrameTable:
-        image_topic = self.opts.get("image")
-        odom, tf = self.opts.get("odom"), self.opts.get("tf")
+        image_topic = self.option("image")
+        odom, tf = self.option("odom"), self.option("tf")
         if not image_topic or bool(odom) == bool(tf):
             listing = "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
             raise TopicChoiceError(self.bag, "choose the camera with image=TOPIC and the "
@@ -138,7 +144,7 @@ class RosbagSource(Source):
             pose_t, poses, dropped_poses = self._poses(odom, tf)
         finally:
             self.close()  # decode workers open their own
-        tolerance, every = sync_options(self.path, self.opts)
+        tolerance, every = self.option("tolerance"), self.option("every")
         self._bag_times = bag_times
         order = np.argsort(stamps, kind="stable")[::every]
         keep, readings = interpolate_poses(pose_t, poses, stamps[order], tolerance)
@@ -165,8 +171,7 @@ class RosbagSource(Source):
             refs=[f"{self.bag}#{k}" for k in kept], motor=readings, motor_spec=self.spec,
             sequence=np.zeros(len(kept), dtype=np.int64), sequence_names=[self.bag.stem],
             time=times - times[0],
-            neighbours=NeighbourRule("video",
-                                     window=check_window(self.path, self.opts.get("window"))),
+            neighbours=NeighbourRule("video", window=self.option("window")),
             meta={"message": kept, "stamp": times}, warnings=notes)
 
     def _image_stamps(self, connections) -> tuple[np.ndarray, np.ndarray, int]:
@@ -235,7 +240,7 @@ class RosbagSource(Source):
         self.table()
         wanted = np.array([int(r.rpartition("#")[2]) for r in refs])
         reader = self._open()
-        topic = self.opts["image"]
+        topic = self.option("image")
         connections = [c for c in reader.connections if c.topic == topic]
         times = self._bag_times
         first = int(np.searchsorted(times, times[wanted.min()], side="left"))

@@ -17,28 +17,43 @@ from PIL import Image, UnidentifiedImageError
 
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import DataError, EgoequivError
+from egoequiv.utils.options import Option, parse_options
 
 
 class Source:
-    """Base class. Subclasses set ``name``, accept their options in ``__init__`` and
-    implement ``_build_table``. ``load_image`` defaults to decoding ``ref`` as an image file."""
+    """Base class. Subclasses set ``name`` and ``options`` and implement ``_build_table``.
+    ``load_image`` defaults to decoding ``ref`` as an image file."""
 
     name: str = ""
     needs_path: bool = True
     #: channels a run uses when the config says 0 (1 for grey sources such as NORB)
     default_channels: int = 3
-    #: options a user may pass in the spec, with their types; checked by ``from_spec``
-    options: dict[str, type] = {}
+    #: the options a spec may set, ``{"key": Option(default, meaning, ...)}``: cast and
+    #: checked when the source is built, an unknown key refused by name (``egoequiv sources``
+    #: lists them); read with ``self.option(key)``
+    options: dict[str, Option] = {}
 
     def __init__(self, path: str | None, **options):
+        self.opts = parse_options(options, self.declared_options(), f"dataset {self.name!r}")
         if self.needs_path:
             if not path:
                 raise EgoequivError(f"dataset {self.name!r} needs a path: {self.name}:PATH")
             if not Path(path).exists():
                 raise DataError(path, f"dataset path for {self.name!r} does not exist")
         self.path = Path(path) if path else None
-        self.opts = options
         self._table: FrameTable | None = None
+
+    @classmethod
+    def declared_options(cls) -> dict[str, Option]:
+        """``options``, each as an Option. An option declared by its type alone
+        (``{"size": int}``) has no default here: the source sets it."""
+        return {k: o if isinstance(o, Option) else
+                Option(None, "(no declared default: the source's own)", kind=o)
+                for k, o in cls.options.items()}
+
+    def option(self, key: str):
+        """Option ``key`` as the spec set it, else its declared default."""
+        return self.opts[key] if key in self.opts else self.declared_options()[key].default
 
     def table(self) -> FrameTable:
         if self._table is None:

@@ -32,30 +32,6 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
     return name, path, options
 
 
-def convert_options(source_name: str, options: dict[str, str], types: dict[str, type]) -> dict:
-    """Cast option strings to the source's declared types; unknown keys are errors."""
-    out = {}
-    for key, value in options.items():
-        if key not in types:
-            valid = ", ".join(sorted(types)) or "none"
-            raise EgoequivError(
-                f"dataset {source_name!r}: unknown option {key!r} (valid options: {valid})"
-            )
-        kind = types[key]
-        try:
-            if kind is bool:
-                if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError(value)
-                out[key] = value.lower() in ("1", "true", "yes")
-            else:
-                out[key] = kind(value)
-        except ValueError:
-            raise EgoequivError(
-                f"dataset {source_name!r}: option {key}={value!r} is not a valid {kind.__name__}"
-            ) from None
-    return out
-
-
 def resolve_spec(spec: str) -> str:
     """The spec with its path made absolute (when it names an existing file or folder), so
     that a checkpoint's dataset still opens from another working directory."""

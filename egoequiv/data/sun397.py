@@ -2,7 +2,7 @@
 
 ``DIR`` is the image tree (``DIR/<letter>/<class>[/<sub>]/sun_*.jpg``; a ``SUN397/`` folder
 inside ``DIR`` is used if present). Partition files ``Training_NN.txt`` / ``Testing_NN.txt``
-(NN = 01..10; option ``split=N``, default 1) and the optional ``ClassName.txt`` (lines
+(NN = 01..10; option ``split``) and the optional ``ClassName.txt`` (lines
 ``/a/abbey``) are looked for in DIR, DIR/Partitions, the image tree, its Partitions/, DIR's
 parent and its Partitions/. A partition line is an image path relative to the tree,
 ``/a/abbey/sun_aaalbzqrimafwbiv.jpg``; the class is the path between the letter and the file
@@ -22,16 +22,24 @@ from egoequiv.data.imagefolder import still_table
 from egoequiv.data.source import Source
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
+
+#: the official partitions, Training_NN.txt / Testing_NN.txt
+PARTITIONS = range(1, 11)
+
+
+def _check_partition(number: int) -> None:
+    if number not in PARTITIONS:
+        raise ValueError(f"split={number}: SUN397 has partitions 1..10")
 
 
 class Sun397Source(Source):
     name = "sun397"
-    options = {"split": int}
+    options = {"split": Option(1, "the official partition N (1..10): Training_NN.txt and "
+                                  "Testing_NN.txt", check=_check_partition)}
 
     def _build_table(self) -> FrameTable:
-        number = int(self.opts.get("split", 1))
-        if not 1 <= number <= 10:
-            raise DataError(self.path, f"split={number}: SUN397 has partitions 1..10")
+        number = self.option("split")
         root = self.path / "SUN397" if (self.path / "SUN397").is_dir() else self.path
         places = [self.path, self.path / "Partitions", root, root / "Partitions",
                   self.path.parent, self.path.parent / "Partitions"]

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from egoequiv.data.motor import MotorSpec
+from egoequiv.utils.options import Option
+
+#: the neighbour window option of the video-like sources: one default, one meaning
+WINDOW = Option(1.0, "neighbours: frames of one sequence at most this many seconds apart "
+                     "(the paper's KITTI pairs are at most 1 s apart)", positive=True)
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,9 @@ class NeighbourRule:
                 f"NeighbourRule layout must be 'video' or 'views', got {self.layout!r}")
 
 
-def check_window(path, window, default: float = 1.0) -> float:
-    """A source's neighbour window option: a positive, finite number of seconds."""
+def check_window(path, window, default: float) -> float:
+    """A neighbour window read from a file (``default`` when it has none): a positive,
+    finite number of seconds, else a DataError naming ``path``."""
     from egoequiv.errors import DataError
 
     value = float(default if window is None else window)

@@ -4,7 +4,7 @@ Decoded with PyAV (``pip install 'egoequiv[video]'`` or ``pip install av``), els
 its pyav/ffmpeg plugin. Neither is a hard dependency. Frames are counted in presentation order
 from the start of the first video stream (the order a decoder outputs them). A clip is opened,
 decoded once up to the last frame asked for, and closed within one call: nothing stays open
-to be inherited by a forked decode worker (that used to hang).
+to be inherited by a forked decode worker (an inherited open decoder can hang it).
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ motor readings (angles along the shorter way), slerp for rotations. A frame is k
 lies within the log's span with a log sample at most ``tolerance`` seconds away; the others
 are dropped and counted in one warning per clip.
 
-Options: ``window=1.0`` (neighbour window, s), ``tolerance=0.1`` (s), ``every=1`` (keep every
-k-th frame), ``log=FILE``, and for poses ``axes=camera`` and ``dofs=planar`` (``6dof`` for a
-handheld camera or a drone). Frames are decoded once, a whole clip per decode job.
+Options (``OPTIONS``): ``window``, ``tolerance``, ``every``, ``log``, and for poses ``axes``
+and ``dofs`` (``6dof`` for a handheld camera or a drone). Frames are decoded once, a whole
+clip per decode job.
 """
 
 from __future__ import annotations
@@ -27,26 +27,43 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.data.columns import motor_unit, parse_number
-from egoequiv.data.log_sync import sync_options, within_log
+from egoequiv.data.log_sync import EVERY, TOLERANCE, within_log
 from egoequiv.data.motor import MotorSpec
-from egoequiv.data.pose import interpolate_poses, pose_columns, pose_motion, readings_from_columns
+from egoequiv.data.pose import (
+    DOFS_OPTION,
+    axes_option,
+    interpolate_poses,
+    pose_columns,
+    pose_motion,
+    readings_from_columns,
+)
 from egoequiv.data.source import Source
-from egoequiv.data.table import FrameTable, NeighbourRule, check_window
+from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.data.video import VIDEO_SUFFIXES, frame_times, load_video_refs
 from egoequiv.errors import DataError
+from egoequiv.utils.options import Option
+
+OPTIONS = {
+    "window": WINDOW,
+    "tolerance": TOLERANCE,
+    "every": EVERY,
+    "log": Option(None, "the log of a folder's one clip, a file in the folder (without it: "
+                        "NAME.csv beside NAME.mp4, or log.csv)", kind=str),
+    "axes": axes_option("camera", "a clip's pose log is most often the camera's own"),
+    "dofs": DOFS_OPTION,
+}
 
 
 class VideoSource(Source):
     name = "video"
-    options = {"window": float, "tolerance": float, "every": int, "log": str, "axes": str,
-               "dofs": str}
+    options = OPTIONS
 
     def _build_table(self) -> FrameTable:
-        clips = find_clips(self.path, self.opts.get("log"))
-        tolerance, every = sync_options(self.path, self.opts)
+        clips = find_clips(self.path, self.option("log"))
+        tolerance, every = self.option("tolerance"), self.option("every")
         refs, readings, seqs, times, notes, spec = [], [], [], [], [], None
         for clip, log in clips:
-            log_spec, log_t, log_y = read_log(log, self.opts)
+            log_spec, log_t, log_y = read_log(log, self.option("dofs"), self.option("axes"))
             if spec is not None and log_spec != spec:
                 raise DataError(log, f"columns differ from the first log's ({spec.names})")
             spec = log_spec
@@ -65,7 +82,7 @@ class VideoSource(Source):
             warnings.warn(note, stacklevel=2)
         if not refs:
             raise DataError(self.path, "no frame lies within its clip's log")
-        window = check_window(self.path, self.opts.get("window"))
+        window = self.option("window")
         return FrameTable(
             refs=refs, motor=np.concatenate(readings), motor_spec=spec,
             sequence=np.array(seqs, dtype=np.int64),
@@ -102,8 +119,9 @@ def find_clips(folder: Path, log: str | None) -> list[tuple[Path, Path]]:
     return out
 
 
-def read_log(path: Path, opts: dict) -> tuple[MotorSpec, np.ndarray, np.ndarray]:
-    """(spec, times (K,), readings (K, R)) of a log CSV; one line per error."""
+def read_log(path: Path, dofs: str, axes: str) -> tuple[MotorSpec, np.ndarray, np.ndarray]:
+    """(spec, times (K,), readings (K, R)) of a log CSV, a pose log's motion by ``dofs`` and
+    ``axes``; one line per error."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [r for r in csv.reader(f) if r and any(c.strip() for c in r)]
@@ -141,7 +159,7 @@ def read_log(path: Path, opts: dict) -> tuple[MotorSpec, np.ndarray, np.ndarray]
         names, units, periods = zip(*(motor_unit(c) for c in columns), strict=True)
         return MotorSpec(names, units, periods), np.array(times), values
     try:
-        spec = pose_motion(opts.get("dofs", "planar"), axes=opts.get("axes", "camera"))
+        spec = pose_motion(dofs, axes=axes)
         return spec, np.array(times), readings_from_columns(columns, values)
     except ValueError as e:
         row, _, why = str(e).partition(": ")

@@ -55,8 +55,9 @@ def write_demo_report(out: Path, plan: DemoPlan, results: dict, runs: dict) -> P
               "Formulas and candidate sets: docs/evaluation.md.", "", "## Settings", "",
               "Every value below is fixed, none is cross-validated: the demo keeps lr, lam "
               "and the iterations constant to fit its time. `egoequiv reproduce` chooses lr "
-              "and lam on a validation split and stops on the validation loss (the paper's "
-              "protocol). The motion patterns are the same in both: one per grid step on "
+              "and lam on a validation split and stops when the validation score stops "
+              "improving (`stop_metric`, top-1 by default; the paper watched the softmax "
+              "loss). The motion patterns are the same in both: one per grid step on "
               "views, k-means (one fixed seed per task) on video.", ""]
     for name, task in results["tasks"].items():
         cfg = ", ".join(f"{k}={v}" for k, v in task["config"].items())

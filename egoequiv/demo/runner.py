@@ -20,8 +20,8 @@ from egoequiv.evaluation.report import summarise
 from egoequiv.experiment import run_one
 from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
+from egoequiv.task.load import prepare
 from egoequiv.training.monitor import slowness_curve
-from egoequiv.training.trainer import prepare
 from egoequiv.utils.atomic import atomic_write_json
 
 

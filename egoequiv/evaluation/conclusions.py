@@ -74,6 +74,13 @@ def mean_std(values) -> tuple[float | None, float | None, int]:
         len(vals)
 
 
+def summary(values) -> dict | None:
+    """{"mean", "std", "n"} of ``mean_std`` (None when nothing was measured): the form the
+    JSON results take."""
+    mean, std, n = mean_std(values)
+    return {"mean": mean, "std": std, "n": n} if n else None
+
+
 def run_label(m: dict) -> str:
     """A table row's name: the method, with a grid member's values other than the seed and
     label split (over which rows take mean ± std), e.g. ``equiv+drlim [lam=0.316]``."""

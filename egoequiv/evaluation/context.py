@@ -14,7 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from egoequiv.evaluation import equivariance
-from egoequiv.motion.pairs import Pairs, sample_negatives
+from egoequiv.motion.pairs import Pairs, negatives_warning, sample_negatives
+
+#: labelled frames per class of the probes when the run has no labels of its own
+PROBE_LABELS_PER_CLASS = 10
+
+
+def probe_labels(run_labels_per_class: int | None) -> int:
+    """The probes' labels per class for a run: the run's own (its head's), so the probe's
+    top-1 compares with the head's; ``PROBE_LABELS_PER_CLASS`` for a run without labels."""
+    return int(run_labels_per_class) if run_labels_per_class else PROBE_LABELS_PER_CLASS
 
 
 class Skip(Exception):
@@ -30,7 +39,7 @@ class Context:
     learned_maps: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     seed: int = 0
     out_dir: Path | None = None
-    labels_per_class: int = 10
+    labels_per_class: int = PROBE_LABELS_PER_CLASS
     splits: int = 5
     max_pairs: int = 50_000  # pairs per measurement (a seeded sample beyond this)
     ridge: float | str = equivariance.RIDGE
@@ -91,7 +100,11 @@ class Context:
         pool = self.task.unlabelled if which == "train" else self.task.test
         key = f"neg-{which}-{count}"
         if key not in self._cache:
-            self._cache[key] = sample_negatives(self.task.table, pool, count, self.rng(key))
+            neg = sample_negatives(self.task.table, pool, count, self.rng(key))
+            if neg.neighbours:
+                self.warnings.append(negatives_warning(neg.neighbours, count,
+                                                       f"slowness ({which} frames)"))
+            self._cache[key] = neg.i, neg.j
         return self._cache[key]
 
     def labelled_subset(self) -> np.ndarray:

@@ -12,6 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 RECOGNITION = "Recognition"
+#: where a measurement runs besides ``egoequiv eval`` (which runs every one): ``train`` (every
+#: trained run's metrics.json), ``validation`` (``reproduce``'s cross-validation runs),
+#: ``final`` (``reproduce``'s final runs and controls)
+STAGES = ("train", "validation", "final")
 EQUIVARIANCE = "Equivariance, slowness, egomotion"
 
 
@@ -31,3 +35,5 @@ class Metric:
     measure: Callable  # (Context) -> dict of some of ``keys``
     keys: tuple[str, ...]  # what it writes into the result (None where not measured)
     columns: tuple[Column, ...] = ()
+    stages: tuple[str, ...] = ()  # of STAGES
+

@@ -50,15 +50,14 @@ def evaluate_on_task(method: Method, normalizer: Normalizer, patterns: MotionPat
     """``evaluate_model`` on a task that may come from other data than the model's: its
     motion patterns (and so its learned maps) are used when the task's motor readings are the
     same quantities in the same units (``motor``: the training data's [{name, unit}]), its
-    head when it has the task's classes. Returns (measurements, notes on what was not used)."""
+    head when it has the task's classes. Returns (measurements, notes on what was not used);
+    ``task`` itself is not changed (the model's patterns give a new one)."""
     notes = []
     spec = task.table.motor_spec
     same = [(m["name"], m["unit"]) for m in motor] == list(zip(spec.names, spec.units)) \
         if motor else len(patterns.scale) == spec.dim
     if same:  # the patterns the maps were trained on
-        task.patterns = patterns
-        for pairs in (task.pairs, task.test_pairs):
-            pairs.pattern = patterns.assign(pairs.motion)
+        task = task.with_patterns(patterns)
     else:
         notes.append("this data has other motor readings than the training data: "
                      "equivariance uses its own motion patterns, and the learned maps are "

@@ -10,10 +10,17 @@ across columns; "–" where not measured.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from egoequiv.evaluation.conclusions import conclusions, fmt, mean_std, run_label, warning_lines
+from egoequiv.evaluation import record
+from egoequiv.evaluation.conclusions import (
+    conclusions,
+    fmt,
+    mean_std,
+    run_label,
+    summary,
+    warning_lines,
+)
 from egoequiv.evaluation.plots import plot_bars, plot_curves
 from egoequiv.evaluation.suite import COLUMNS as SUITE_COLUMNS
 from egoequiv.utils.atomic import atomic_write_text
@@ -28,17 +35,11 @@ GROUPS = {group: tuple(c.key for c in SUITE_COLUMNS if c.group == group)
 # one-view NBV accuracy is top-1 itself
 
 
-def _flatten(m: dict) -> dict:
-    nbv = m.get("next_best_view") or {}
-    return {**m, "nbv_chosen": nbv.get("accuracy_chosen"),
-            "nbv_random": nbv.get("accuracy_random"), "nbv_best": nbv.get("accuracy_best")}
-
-
 def _trained_grid(checkpoint: Path) -> dict | None:
     """The grid values of the run that trained ``checkpoint`` (None: not a grid member)."""
     try:
-        return json.loads((checkpoint.parent / "metrics.json").read_text()).get("grid")
-    except (OSError, ValueError, AttributeError):
+        return record.read(checkpoint.parent / record.FILE).get("grid")
+    except record.RecordError:
         return None
 
 
@@ -52,20 +53,14 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
     best: dict[tuple, dict] = {}
     for root in run_dirs:
         root = Path(root)
-        files = [root] if root.is_file() else sorted(root.rglob("metrics.json"))
+        files = [root] if root.is_file() else sorted(root.rglob(record.FILE))
         for f in files:
             try:
-                raw = json.loads(f.read_text())
-            except (OSError, ValueError, UnicodeDecodeError) as e:
+                m = record.read(f)
+            except record.RecordError as e:
                 if unreadable is not None:
-                    unreadable.append(f"{f}: not readable JSON ({e.__class__.__name__})")
+                    unreadable.append(str(e))
                 continue
-            if not isinstance(raw, dict) or "method" not in raw:
-                if unreadable is not None:
-                    unreadable.append(f"{f}: not a run's metrics (no \"method\")")
-                continue
-            m = _flatten(raw)
-            m["_path"] = str(f)
             if "grid" not in m and m.get("checkpoint"):  # egoequiv eval of a grid member
                 m["grid"] = _trained_grid(Path(m["checkpoint"]))
             key = (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
@@ -99,17 +94,29 @@ def method_table(runs: list[dict], columns=None) -> tuple[list[str], dict[str, l
     return lines, methods
 
 
+def label_counts(methods: dict[str, list[dict]]) -> str | None:
+    """One line: the labelled frames per class behind each method's top-1 (the head's, from
+    its config) and behind its probes, so numbers from different label counts are not read
+    as comparable."""
+    def values(rs, key):
+        return "/".join(str(v) for v in sorted({r.get(key) for r in rs} - {None})) or "–"
+
+    parts = [f"{m} {values(rs, 'labels_per_class')} (probes {values(rs, 'probe_labels_per_class')})"
+             for m, rs in methods.items()]
+    return "Labelled training frames per class behind top-1: " + "; ".join(parts) + "." \
+        if parts else None
+
+
 def summarise(runs: list[dict]) -> dict[str, dict]:
     """{method: {column: {"mean", "std", "n"}}} over the runs of each method."""
     out: dict[str, dict] = {}
     for m in runs:
         out.setdefault(m["method"], {})
     for method in out:
-        rs = [_flatten(r) for r in runs if r["method"] == method]
+        rs = [r for r in runs if r["method"] == method]
         for key, _ in COLUMNS:
-            mean, std, n = mean_std([r.get(key) for r in rs])
-            if n:
-                out[method][key] = {"mean": mean, "std": std, "n": n}
+            if (s := summary([r.get(key) for r in rs])):
+                out[method][key] = s
     return out
 
 
@@ -118,12 +125,13 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
     """A report section: the method tables, the runs' warnings (with what they mean), top-1
     per method against chance and the equivariance error per method and pattern against the
     identity (PNGs written to ``out_dir``, linked as ``image_prefix + name``)."""
-    runs = [_flatten(r) for r in runs]
     lines = [f"## {title}", ""]
     for group, keys in GROUPS.items():
         table, methods = method_table(runs, [c for c in COLUMNS if c[0] in keys])
         if table:
             lines += [f"**{group}**", "", *table, ""]
+            if "top1" in keys and (counts := label_counts(methods)):
+                lines += [counts, ""]
     warned = warning_lines(runs)
     if warned:
         lines += ["**Warnings** (they qualify the numbers above):", "", *warned, ""]
@@ -170,7 +178,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
 
 def conclusion_section(title: str, runs: list[dict]) -> list[str]:
     """The conclusions of one dataset's runs (see ``evaluate.conclusions``)."""
-    found = conclusions([_flatten(r) for r in runs])
+    found = conclusions(runs)
     warned = sum(bool(r.get("warnings")) for r in runs)
     if warned:
         found.append(f"- **warnings**: {warned} of {len(runs)} runs carry warnings; they are "

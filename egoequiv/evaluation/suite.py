@@ -25,7 +25,7 @@ from egoequiv.evaluation import (
     slowness,
 )
 from egoequiv.evaluation.context import Context, Skip
-from egoequiv.evaluation.metric import EQUIVARIANCE, RECOGNITION, Column, Metric
+from egoequiv.evaluation.metric import EQUIVARIANCE, RECOGNITION, STAGES, Column, Metric
 from egoequiv.evaluation.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
 from egoequiv.motion.patterns import pattern_labels
 
@@ -42,6 +42,7 @@ def _recognition(ctx: Context) -> dict:
     knn = recognition.few_label_recognition(ctx.z, labels, task.train, task.test,
                                             classifier="knn", **kw)
     out = {"probe_top1": probe["top1_mean"], "probe_top1_std": probe["top1_std"],
+           "probe_labels_per_class": ctx.labels_per_class,
            "knn_top1": knn["top1_mean"], "knn_top1_std": knn["top1_std"], "topk_k": probe["k"]}
     if ctx.classifier_logits is not None:
         scores = np.asarray(ctx.classifier_logits)[task.test]
@@ -179,26 +180,30 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
 REGISTRY: tuple[Metric, ...] = (
     Metric("recognition", _recognition,
            ("top1", "top1_std", "topk", "topk_std", "topk_k", "top1_source", "probe_top1",
-            "probe_top1_std", "knn_top1", "knn_top1_std"),
+            "probe_top1_std", "probe_labels_per_class", "knn_top1", "knn_top1_std"),
            (Column("top1", "top-1", "test top-1 accuracy (fraction): the jointly trained "
                    "softmax head where the model has one, else a linear probe on few labels",
                    RECOGNITION, True),
             Column("topk", "top-k", "test top-k accuracy (k in metrics.json: 10 with many "
                    "classes, else smaller)", RECOGNITION),
             Column("probe_top1", "probe top-1", "top-1 of a linear probe on the frozen "
-                   "features, few labels per class", RECOGNITION, True),
+                   "features, with the run's labels per class (probe_labels_per_class)",
+                   RECOGNITION, True),
             Column("knn_top1", "kNN top-1", "top-1 of a k-nearest-neighbour classifier on "
-                   "the frozen features", RECOGNITION))),
+                   "the frozen features", RECOGNITION)),
+           stages=("train", "validation", "final")),
     Metric("equivariance", _equivariance,
            ("equivariance_error", "equivariance_error_per_pattern", "equivariance_pairs"),
            (Column("equivariance_error", "equiv. error", "mean over motion patterns of "
                    "||M'_g z(x) - z(gx)|| / ||z(x) - z(gx)|| on test pairs, M'_g refitted by "
                    "ridge least squares on training pairs (1 = no better than the identity "
-                   "map)", EQUIVARIANCE, False, "equivariance error (refitted maps)"),)),
+                   "map)", EQUIVARIANCE, False, "equivariance error (refitted maps)"),),
+           stages=("train", "validation", "final")),
     Metric("learned_maps", _learned_maps,
            ("learned_map_error", "learned_map_error_per_pattern"),
            (Column("learned_map_error", "learned-map error", "the same error with the "
-                   "model's own learned maps M_g", EQUIVARIANCE, False),)),
+                   "model's own learned maps M_g", EQUIVARIANCE, False),),
+           stages=("train", "validation", "final")),
     Metric("composite", _composite,
            ("composite_equivariance_error", "composite_equivariance_error_per_composite"),
            (Column("composite_equivariance_error", "composite error", "the same error for "
@@ -208,7 +213,8 @@ REGISTRY: tuple[Metric, ...] = (
                    "separating temporal neighbours from non-neighbours among test frames "
                    "(1 = perfectly slow features)", EQUIVARIANCE, True),
             Column("slowness_auroc_train", "AUROC (train)", "the same on training frames",
-                   EQUIVARIANCE))),
+                   EQUIVARIANCE)),
+           stages=("final",)),
     Metric("ranking", _ranking,
            ("mrr", "hits@1", "hits@5", "hits@10", "mean_rank", "ranking_candidates"),
            (Column("mrr", "MRR", "mean reciprocal rank of the true z(gx) among the test "
@@ -216,7 +222,8 @@ REGISTRY: tuple[Metric, ...] = (
             Column("hits@1", "hits@1", "fraction of test pairs whose true z(gx) is the "
                    "nearest to M'_g z(x), the query excluded", EQUIVARIANCE, True),
             Column("hits@10", "hits@10", "fraction of test pairs whose true z(gx) is among "
-                   "the 10 nearest", EQUIVARIANCE))),
+                   "the 10 nearest", EQUIVARIANCE)),
+           stages=("final",)),
     Metric("egomotion", _egomotion, ("egomotion_r2", "egomotion_r2_per_dim"),
            (Column("egomotion_r2", "egomotion R²", "R^2 of ridge regression from (z(x), "
                    "z(gx)) to the motion, mean over motion dimensions", EQUIVARIANCE, True),)),
@@ -227,13 +234,21 @@ REGISTRY: tuple[Metric, ...] = (
             Column("nbv_random", "NBV random", "next-best-view control: a random second "
                    "motion", RECOGNITION),
             Column("nbv_best", "NBV best", "next-best-view control: the best motion in "
-                   "hindsight", RECOGNITION))),
+                   "hindsight", RECOGNITION)),
+           stages=("final",)),
     Metric("retrieval", _retrieval, ("retrieval_hits@5",)),
 )
 METRICS: dict[str, Callable[[Context], dict]] = {m.name: m.measure for m in REGISTRY}
 KEYS = [k for m in REGISTRY for k in m.keys]
 #: the report's table columns, in order
 COLUMNS = [c for m in REGISTRY for c in m.columns]
+
+
+def metrics_for(stage: str) -> tuple[str, ...]:
+    """The names of the measurements that run at ``stage`` (``evaluation.metric.STAGES``)."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; known: {', '.join(STAGES)}")
+    return tuple(m.name for m in REGISTRY if stage in m.stages)
 
 
 def check_metric_names(names: list[str] | None) -> None:
@@ -253,7 +268,8 @@ def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,
     ``learned_maps(z, pattern) -> M_g z``; ``classifier(z) -> logits`` for next-best-view (else
     a linear probe on the labelled frames). ``options``: labels_per_class, splits, max_pairs,
     ridge (see ``Context``). Plots go to ``out_dir`` when given. Returns a dict with every key
-    of ``KEYS`` (None where not measured) plus "metric_seconds", "skipped", "warnings", "plots".
+    of ``KEYS`` (None where not measured) plus "metric_seconds", "skipped", "warnings", "plots"
+    and "measured" (the names asked for).
     """
     names = list(METRICS) if metrics is None else list(metrics)
     unknown = [n for n in names if n not in METRICS]
@@ -277,7 +293,7 @@ def run_suite(z: np.ndarray, task, metrics: list[str] | None = None,
             skipped[name] = str(reason)
         seconds[name] = round(time.perf_counter() - start, 4)
     result.update(metric_seconds=seconds, skipped=skipped, warnings=ctx.warnings,
-                  plots=ctx.plots)
+                  plots=ctx.plots, measured=names)
     return result
 
 

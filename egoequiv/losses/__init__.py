@@ -5,7 +5,9 @@ from egoequiv.losses.contrastive import CONTRASTIVE_FORMS, contrastive_loss, con
 from egoequiv.losses.distance import l1_distance, l2_distance
 from egoequiv.losses.drlim import DrlimLoss, drlim_loss
 from egoequiv.losses.equiv import (
+    DEFAULT_PULL,
     EQUIV_NEGATIVES,
+    EQUIV_PULLS,
     EquivarianceLoss,
     equivariance_loss,
     equivariance_triplet_loss,
@@ -16,7 +18,9 @@ from egoequiv.losses.temporal import TemporalCoherenceLoss, temporal_coherence_l
 
 __all__ = [
     "CONTRASTIVE_FORMS",
+    "DEFAULT_PULL",
     "EQUIV_NEGATIVES",
+    "EQUIV_PULLS",
     "ContinuousEquivarianceLoss",
     "DrlimLoss",
     "EquivarianceLoss",

@@ -2,14 +2,14 @@
 
 Shapes and dtypes are checked on every call (free). Checks of tensor *values* (index
 ranges, NaN) read the tensor on the host: on an accelerator that stalls the device every
-step, so there they run only with ``EGOEQUIV_CHECK_VALUES=1`` (the trainer's indices come
-from the task, checked once when it is built). On the CPU they always run.
+step. A loss that checks values takes ``check_values``: True or False as asked, None (the
+default) on the CPU only (the trainer's indices come from the task, checked once when it is
+built). A method passes the one it was built with to each of its losses.
 """
 
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 from torch import Tensor
@@ -43,20 +43,20 @@ def check_bool(fn: str, name: str, t: Tensor) -> None:
         raise ValueError(f"{fn}: {name} must be a bool tensor (True = similar), got {t.dtype}")
 
 
-def check_values(t: Tensor) -> bool:
-    """Whether to check ``t``'s values (see the module doc). Never inside ``vmap`` (batched
-    runs): a batched tensor's values cannot be read there; its indices were checked when the
-    task was built, as on an accelerator."""
+def reads_values(t: Tensor, asked: bool | None) -> bool:
+    """Whether to check ``t``'s values: ``asked``, or on the CPU when None (see the module
+    doc). Never inside ``vmap`` (batched runs): a batched tensor's values cannot be read
+    there; its indices were checked when the task was built, as on an accelerator."""
     if torch._C._functorch.is_batchedtensor(t):
         return False
-    return t.device.type == "cpu" or os.environ.get("EGOEQUIV_CHECK_VALUES") == "1"
+    return t.device.type == "cpu" if asked is None else bool(asked)
 
 
-def check_index(fn: str, name: str, t: Tensor, high: int) -> None:
-    """Integer tensor with every value in [0, high) (values: see the module doc)."""
+def check_index(fn: str, name: str, t: Tensor, high: int, values: bool | None = None) -> None:
+    """Integer tensor with every value in [0, high) (``values``: see ``reads_values``)."""
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"{fn}: {name} must be an integer tensor, got {t.dtype}")
-    if t.numel() and check_values(t) and (int(t.min()) < 0 or int(t.max()) >= high):
+    if t.numel() and reads_values(t, values) and (int(t.min()) < 0 or int(t.max()) >= high):
         raise ValueError(
             f"{fn}: {name} values must lie in [0, {high}), got min {int(t.min())}, "
             f"max {int(t.max())}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from egoequiv.losses._checks import check_float, check_ndim, check_same_shape
-from egoequiv.losses.equiv import EQUIV_PULLS, relative_denominator
+from egoequiv.losses.equiv import DEFAULT_PULL, EQUIV_PULLS, relative_denominator
 
 
 def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor, z_i: Tensor | None = None,
@@ -37,7 +37,21 @@ def continuous_equivariance_loss(mapped: Tensor, z_j: Tensor, z_i: Tensor | None
 
 
 class ContinuousEquivarianceLoss(nn.Module):
-    """Module wrapper of :func:`continuous_equivariance_loss`: ``forward(mapped, z_j)``."""
+    """The continuous method's equivariance term: ``forward(mapped, z_j, *, z_i=None)``,
+    ``pull`` its ``equiv_pull`` with its default (the relative pull needs ``z_i``)."""
 
-    def forward(self, mapped: Tensor, z_j: Tensor) -> Tensor:
-        return continuous_equivariance_loss(mapped, z_j)
+    def __init__(self, pull: str = DEFAULT_PULL):
+        super().__init__()
+        if pull not in EQUIV_PULLS:
+            raise ValueError(f"ContinuousEquivarianceLoss: unknown pull {pull!r}; "
+                             f"valid: {', '.join(EQUIV_PULLS)}")
+        self.pull = pull
+
+    def forward(self, mapped: Tensor, z_j: Tensor, *, z_i: Tensor | None = None) -> Tensor:
+        if self.pull == "relative" and z_i is None:
+            raise ValueError("ContinuousEquivarianceLoss(pull='relative'): z_i (B, D) is "
+                             "required")
+        return continuous_equivariance_loss(mapped, z_j, z_i, self.pull)
+
+    def extra_repr(self) -> str:
+        return f"pull={self.pull!r}"

@@ -31,6 +31,8 @@ from egoequiv.losses.distance import l2_distance
 
 EQUIV_NEGATIVES = ("maps", "frames")
 EQUIV_PULLS = ("absolute", "relative")
+#: the pull of the methods' equivariance terms (their ``equiv_pull``) and of the wrappers
+DEFAULT_PULL = "relative"
 RELATIVE_EPS = 1e-3
 RELATIVE_FLOOR = 0.1
 
@@ -44,11 +46,12 @@ def relative_denominator(z_i: Tensor, z_j: Tensor) -> Tensor:
 
 def equivariance_loss(
     mapped: Tensor, z_j: Tensor, pattern: Tensor, margin: float = 1.0, form: str = "legacy",
-    z_i: Tensor | None = None, pull: str = "absolute",
+    z_i: Tensor | None = None, pull: str = "absolute", check_values: bool | None = None,
 ) -> Tensor:
     """Pair form: ``mapped`` (B, G, D) = ``M_g z_i`` for every g, ``z_j`` (B, D), ``pattern`` (B,)
     integer in [0, G). Returns the scalar loss over the B*G (pair, map) examples.
-    ``pull="relative"`` needs ``z_i`` (B, D) (see the module doc)."""
+    ``pull="relative"`` needs ``z_i`` (B, D) (see the module doc); ``check_values``: whether
+    the pattern range is checked (None: on the CPU; ``_checks``)."""
     fn = "equivariance_loss"
     check_ndim(fn, "mapped", mapped, 3, "(B, G, D)")
     check_ndim(fn, "z_j", z_j, 2, "(B, D)")
@@ -59,7 +62,7 @@ def equivariance_loss(
             f"got {tuple(z_j.shape)}"
         )
     check_batch(fn, "pattern", pattern, b)
-    check_index(fn, "pattern", pattern, g)
+    check_index(fn, "pattern", pattern, g, check_values)
     dist = l2_distance(mapped, z_j.unsqueeze(1).expand_as(mapped))  # (B, G)
     similar = torch.arange(g, device=mapped.device).unsqueeze(0) == pattern.unsqueeze(1)
     if pull == "absolute":
@@ -90,36 +93,45 @@ def equivariance_triplet_loss(
 
 
 class EquivarianceLoss(nn.Module):
-    """``forward(mapped, z_j, pattern, z_neg=None)``; ``mapped`` is (B, G, D) in both modes.
+    """The equiv method's term: ``forward(mapped, z_j, pattern, *, z_i=None, z_neg=None)``;
+    ``mapped`` is (B, G, D) in both modes; the options are the method's keys (``margin``,
+    ``contrastive_form``, ``equiv_negatives``, ``equiv_pull``) with its defaults.
 
-    ``negatives="maps"``: :func:`equivariance_loss` (other patterns' maps are the negatives;
-    ``z_neg`` is ignored). ``negatives="frames"``: :func:`equivariance_triplet_loss` with the own
-    map ``mapped[b, pattern[b]]`` and the random frames ``z_neg`` (required).
+    ``negatives="maps"``: :func:`equivariance_loss` with ``pull`` (other patterns' maps are the
+    negatives; ``z_i`` (B, D) is required for the relative pull, ``z_neg`` is ignored).
+    ``negatives="frames"``: :func:`equivariance_triplet_loss` with the own map
+    ``mapped[b, pattern[b]]`` and the random frames ``z_neg`` (required); its pull is the
+    absolute one whatever ``pull`` says, as in the method.
     """
 
-    def __init__(self, margin: float = 1.0, form: str = "legacy", negatives: str = "maps"):
+    def __init__(self, margin: float = 1.0, form: str = "legacy", negatives: str = "maps",
+                 pull: str = DEFAULT_PULL, check_values: bool | None = None):
         super().__init__()
         check_form("EquivarianceLoss", form)
-        if negatives not in EQUIV_NEGATIVES:
-            raise ValueError(
-                f"EquivarianceLoss: unknown negatives {negatives!r}; "
-                f"valid: {', '.join(EQUIV_NEGATIVES)}"
-            )
-        self.margin, self.form, self.negatives = margin, form, negatives
+        for name, value, valid in (("negatives", negatives, EQUIV_NEGATIVES),
+                                   ("pull", pull, EQUIV_PULLS)):
+            if value not in valid:
+                raise ValueError(f"EquivarianceLoss: unknown {name} {value!r}; "
+                                 f"valid: {', '.join(valid)}")
+        self.margin, self.form, self.negatives, self.pull = margin, form, negatives, pull
+        self.check_values = check_values
 
-    def forward(
-        self, mapped: Tensor, z_j: Tensor, pattern: Tensor, z_neg: Tensor | None = None
-    ) -> Tensor:
+    def forward(self, mapped: Tensor, z_j: Tensor, pattern: Tensor, *, z_i: Tensor | None = None,
+                z_neg: Tensor | None = None) -> Tensor:
         if self.negatives == "maps":
-            return equivariance_loss(mapped, z_j, pattern, self.margin, self.form)
+            if self.pull == "relative" and z_i is None:
+                raise ValueError("EquivarianceLoss(pull='relative'): z_i (B, D) is required")
+            return equivariance_loss(mapped, z_j, pattern, self.margin, self.form, z_i=z_i,
+                                     pull=self.pull, check_values=self.check_values)
         fn = "EquivarianceLoss(negatives='frames')"
         if z_neg is None:
             raise ValueError(f"{fn}: z_neg (B, D) is required")
         check_ndim(fn, "mapped", mapped, 3, "(B, G, D)")
         check_batch(fn, "pattern", pattern, mapped.shape[0])
-        check_index(fn, "pattern", pattern, mapped.shape[1])
+        check_index(fn, "pattern", pattern, mapped.shape[1], self.check_values)
         own = mapped[torch.arange(mapped.shape[0], device=mapped.device), pattern]
         return equivariance_triplet_loss(own, z_j, z_neg, self.margin, self.form)
 
     def extra_repr(self) -> str:
-        return f"margin={self.margin}, form={self.form!r}, negatives={self.negatives!r}"
+        return (f"margin={self.margin}, form={self.form!r}, negatives={self.negatives!r}, "
+                f"pull={self.pull!r}")

@@ -23,19 +23,21 @@ from egoequiv.losses._checks import (
     check_index,
     check_ndim,
     check_positive,
-    check_values,
+    reads_values,
 )
 
 
-def lsm_bin_targets(motion: Tensor, bin_width: float = 0.25, num_bins: int = 20) -> Tensor:
-    """Class targets (B, K) int64 in ``[0, num_bins + 2)`` for z-scored ``motion`` (B, K)."""
+def lsm_bin_targets(motion: Tensor, bin_width: float = 0.25, num_bins: int = 20,
+                    check_values: bool | None = None) -> Tensor:
+    """Class targets (B, K) int64 in ``[0, num_bins + 2)`` for z-scored ``motion`` (B, K);
+    ``check_values``: whether NaN is looked for (None: on the CPU; ``_checks``)."""
     fn = "lsm_bin_targets"
     check_ndim(fn, "motion", motion, 2, "(B, K)")
     check_float(fn, "motion", motion)
     check_positive(fn, "bin_width", bin_width)
     if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
         raise ValueError(f"{fn}: num_bins must be an int >= 1, got {num_bins!r}")
-    if check_values(motion) and torch.isnan(motion).any():
+    if reads_values(motion, check_values) and torch.isnan(motion).any():
         raise ValueError(f"{fn}: motion {tuple(motion.shape)} contains NaN")
     # edges e_k = (k - num_bins/2) * bin_width, k = 0..num_bins; class = #{k : e_k <= x}
     ks = torch.arange(num_bins + 1, dtype=torch.float64, device=motion.device)
@@ -43,9 +45,9 @@ def lsm_bin_targets(motion: Tensor, bin_width: float = 0.25, num_bins: int = 20)
     return torch.bucketize(motion.detach().double(), edges, right=True)
 
 
-def lsm_loss(logits: Tensor, targets: Tensor) -> Tensor:
+def lsm_loss(logits: Tensor, targets: Tensor, check_values: bool | None = None) -> Tensor:
     """Mean over the K motion dimensions of the cross-entropy of ``logits`` (B, K, C) against
-    ``targets`` (B, K) int in [0, C)."""
+    ``targets`` (B, K) int in [0, C) (``check_values``: as in ``lsm_bin_targets``)."""
     fn = "lsm_loss"
     check_ndim(fn, "logits", logits, 3, "(B, K, C)")
     check_float(fn, "logits", logits)
@@ -55,7 +57,7 @@ def lsm_loss(logits: Tensor, targets: Tensor) -> Tensor:
             f"{fn}: targets must have shape (B, K) = ({b}, {k}) to match logits "
             f"{tuple(logits.shape)}, got {tuple(targets.shape)}"
         )
-    check_index(fn, "targets", targets, c)
+    check_index(fn, "targets", targets, c, check_values)
     per_dim = F.cross_entropy(logits.permute(0, 2, 1), targets.long(), reduction="none")  # (B, K)
     return per_dim.mean(dim=0).mean()
 
@@ -63,5 +65,9 @@ def lsm_loss(logits: Tensor, targets: Tensor) -> Tensor:
 class LsmLoss(nn.Module):
     """Module wrapper of :func:`lsm_loss`: ``forward(logits, targets)``."""
 
+    def __init__(self, check_values: bool | None = None):
+        super().__init__()
+        self.check_values = check_values
+
     def forward(self, logits: Tensor, targets: Tensor) -> Tensor:
-        return lsm_loss(logits, targets)
+        return lsm_loss(logits, targets, self.check_values)

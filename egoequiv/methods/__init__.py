@@ -1,5 +1,6 @@
 """The registry of methods: ``METHODS = {name: class}``; one line per method. Each method
-declares its own config keys (``hyperparameters``); ``resolve_config`` checks a run's."""
+declares its own config keys (``hyperparameters``); ``resolve_config`` checks a run's, and
+``method_needs`` says what its training batch holds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import dataclasses
 
 from egoequiv.config import Config, field_names
 from egoequiv.errors import ConfigError, EgoequivError
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.clsnet import ClsNet
 from egoequiv.methods.continuous import EquivDrlimContinuous
 from egoequiv.methods.drlim import Drlim
@@ -38,6 +39,12 @@ def method_class(name: str) -> type[Method]:
     if name not in METHODS:
         raise EgoequivError(f"unknown method {name!r}; valid methods: {', '.join(METHODS)}")
     return METHODS[name]
+
+
+def method_needs(cfg: Config) -> Needs:
+    """What ``cfg.method``'s training batch holds with ``cfg``'s keys (``Method.needs``)."""
+    cls = method_class(cfg.method)
+    return cls.needs(cls.read_hyperparameters(cfg.hyperparameters))
 
 
 def all_hyperparameters() -> dict[str, tuple[Hyperparameter, list[str]]]:

@@ -16,7 +16,9 @@ the task has no labels (pure pretraining).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -27,26 +29,55 @@ from egoequiv.losses.softmax import softmax_loss
 from egoequiv.methods.hyperparameter import Hyperparameter, declared
 
 STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
+PAIR_KINDS = (None, "all", "patterned")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a method's training batch must hold besides the labelled images it may get.
+
+    ``pairs``: None, "all" neighbour pairs or "patterned" (those with a motion pattern), as
+    ``pos_i``, ``pos_j``, ``pattern``, ``motion``; ``negatives``: random non-neighbour pairs
+    ``neg_i``, ``neg_j``; ``labels``: labelled frames are its only signal, so a task without
+    them cannot train it."""
+
+    pairs: str | None = None
+    negatives: bool = False
+    labels: bool = False
+
+    def __post_init__(self):
+        if self.pairs not in PAIR_KINDS:
+            raise ValueError(f"Needs: pairs must be None, 'all' or 'patterned', "
+                             f"got {self.pairs!r}")
+        if not (self.pairs or self.negatives or self.labels):
+            raise ValueError("Needs: a method needs pairs, negatives or labels to train on")
 
 
 class Method(nn.Module):
-    #: which training pairs the method needs: None, "all" neighbour pairs, or "patterned"
-    #: (pairs with a motion pattern)
-    pairs: str | None = None
-    #: whether it needs non-neighbour (negative) pairs
-    negatives: bool = False
+    #: what its training batch holds (``Needs``); read through ``needs``, which a method whose
+    #: needs depend on its keys overrides
+    requires: ClassVar[Needs] = Needs(labels=True)
     #: the method's own config keys, read as ``self.hp.<key>``: their defaults, meanings and
     #: checks (a subclass adds its own to those of the classes it extends); a method is not
     #: given the rest of the run's config
     hyperparameters: dict[str, Hyperparameter] = {}
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        loose = [name for name in ("pairs", "negatives", "labels") if name in cls.__dict__]
+        if loose:  # a loose attribute would be ignored: the batch would lack its streams
+            raise TypeError(f"{cls.__name__}: declare {', '.join(loose)} in requires = "
+                            "Needs(...), not as class attributes")
+
     def __init__(self, backbone: nn.Module, cfg: Config, num_classes: int, num_patterns: int,
-                 motion_dim: int):
+                 motion_dim: int, check_values: bool | None = None):
+        """``check_values``: whether the losses read tensor values to check them (index
+        ranges, NaN); None: on the CPU only, where reading them costs no device stall
+        (``losses._checks``)."""
         super().__init__()
         self.backbone = backbone
-        values = cfg.hyperparameters
-        self.hp = SimpleNamespace(**{k: h.parse(k, values.get(k, h.default))
-                                     for k, h in declared(type(self)).items()})
+        self.hp = self.read_hyperparameters(cfg.hyperparameters)
+        self.check_values = check_values
         self.lam = cfg.lam
         layer = backbone.layers[-1] if cfg.feature_layer == "auto" else cfg.feature_layer
         if layer not in backbone.dims:
@@ -59,6 +90,18 @@ class Method(nn.Module):
         if self.head is not None:
             nn.init.xavier_uniform_(self.head.weight)
             nn.init.zeros_(self.head.bias)
+
+    @classmethod
+    def read_hyperparameters(cls, values: dict) -> SimpleNamespace:
+        """The method's own keys from a config's ``values``, unset ones at their defaults."""
+        return SimpleNamespace(**{k: h.parse(k, values.get(k, h.default))
+                                  for k, h in declared(cls).items()})
+
+    @classmethod
+    def needs(cls, hp: SimpleNamespace) -> Needs:
+        """What a batch must hold for this method with its keys ``hp``: the one answer the
+        sampler and the trainer's checks read."""
+        return cls.requires
 
     # --- what evaluation uses ---
     def embed(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +141,8 @@ class Method(nn.Module):
         parts = {}
         total = torch.zeros((), device=next(self.parameters()).device)
         if "x" in batch and self.head is not None:
-            parts["softmax"] = softmax_loss(self._logits(per_stream["x"]), batch["y"])
+            parts["softmax"] = softmax_loss(self._logits(per_stream["x"]), batch["y"],
+                                            self.check_values)
             total = total + parts["softmax"]
         unsup = self.unsupervised(z, batch)
         if unsup:

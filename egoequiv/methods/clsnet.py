@@ -1,7 +1,7 @@
 """clsnet: the supervised baseline, softmax on the labelled images only."""
 
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 
 
 class ClsNet(Method):
-    pairs = None
+    requires = Needs(labels=True)

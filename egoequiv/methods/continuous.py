@@ -4,7 +4,7 @@ collapsing (the paper uses it only together with drlim)."""
 
 from egoequiv.losses.continuous import continuous_equivariance_loss
 from egoequiv.losses.drlim import drlim_loss
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.drlim import CONTRASTIVE_FORM, MARGIN, pair_stack
 from egoequiv.methods.equiv import EQUIV_PULL
 from egoequiv.methods.equiv_drlim import DRLIM_WEIGHT
@@ -14,11 +14,10 @@ from egoequiv.models.maps import ContinuousMap
 class EquivDrlimContinuous(Method):
     hyperparameters = {"margin": MARGIN, "contrastive_form": CONTRASTIVE_FORM,
                        "equiv_pull": EQUIV_PULL, "drlim_weight": DRLIM_WEIGHT}
-    pairs = "all"
-    negatives = True
+    requires = Needs(pairs="all", negatives=True)
 
-    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
-        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
+    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim, check_values=None):
+        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim, check_values)
         self.map = self.make_map(motion_dim)
 
     def make_map(self, motion_dim: int):

@@ -4,7 +4,7 @@ together, non-neighbours pushed beyond the margin (slow features)."""
 import torch
 
 from egoequiv.losses.drlim import drlim_loss
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.hyperparameter import Hyperparameter
 
 MARGIN = Hyperparameter(1.0, "contrastive margin of drlim, temporal and equiv (paper: 1.0)",
@@ -25,8 +25,7 @@ def pair_stack(z: dict, batch: dict):
 
 class Drlim(Method):
     hyperparameters = {"margin": MARGIN, "contrastive_form": CONTRASTIVE_FORM}
-    pairs = "all"
-    negatives = True
+    requires = Needs(pairs="all", negatives=True)
 
     def unsupervised(self, z, batch):
         a, b, similar = pair_stack(z, batch)

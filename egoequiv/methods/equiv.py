@@ -2,14 +2,20 @@
 equivariance loss: a pair is pulled to its own pattern's map, pushed beyond the margin
 under the other patterns' maps (or, with equiv_negatives = "frames", from random frames)."""
 
-from egoequiv.losses.equiv import equivariance_loss, equivariance_triplet_loss
-from egoequiv.methods.base import Method
+from dataclasses import replace
+
+from egoequiv.losses.equiv import (
+    DEFAULT_PULL,
+    equivariance_loss,
+    equivariance_triplet_loss,
+)
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.drlim import CONTRASTIVE_FORM, MARGIN
 from egoequiv.methods.hyperparameter import Hyperparameter
 from egoequiv.models.maps import make_maps
 
 EQUIV_PULL = Hyperparameter(
-    "relative", "relative (ours, default): each pair's pull divided by its own feature "
+    DEFAULT_PULL, "relative (ours, default): each pair's pull divided by its own feature "
     "displacement, the scale-free form of the appendix's requirement that a map predict "
     "better than 'no change'; absolute: the paper's contrastive pull (docs/losses.md)",
     choices=("relative", "absolute"))
@@ -26,13 +32,18 @@ class Equiv(Method):
                                    choices=("auto", "affine", "bottleneck")),
         "map_hidden": Hyperparameter(256, "bottleneck map width (ours)", positive=True),
     }
-    pairs = "patterned"
+    requires = Needs(pairs="patterned")
 
-    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
-        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
+    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim, check_values=None):
+        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim, check_values)
         self.maps = make_maps(self.hp.map_type, self.feature_dim, num_patterns,
                               self.hp.map_hidden)
-        self.negatives = self.hp.equiv_negatives == "frames"
+
+    @classmethod
+    def needs(cls, hp):
+        needs = super().needs(hp)
+        # the triplet form pushes a pair against random frames
+        return replace(needs, negatives=needs.negatives or hp.equiv_negatives == "frames")
 
     @property
     def equiv_margin(self) -> float:
@@ -48,7 +59,7 @@ class Equiv(Method):
             return equivariance_triplet_loss(own, z["pos_j"], z["neg_j"], self.equiv_margin, form)
         return equivariance_loss(self.maps(z["pos_i"]), z["pos_j"], batch["pattern"],
                                  self.equiv_margin, form, z_i=z["pos_i"],
-                                 pull=self.hp.equiv_pull)
+                                 pull=self.hp.equiv_pull, check_values=self.check_values)
 
     def unsupervised(self, z, batch):
         return {"equiv": self.equiv_term(z, batch)}

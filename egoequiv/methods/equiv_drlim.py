@@ -2,6 +2,7 @@
 ``drlim_weight``), the paper's best combination."""
 
 from egoequiv.losses.drlim import drlim_loss
+from egoequiv.methods.base import Needs
 from egoequiv.methods.drlim import pair_stack
 from egoequiv.methods.equiv import Equiv
 from egoequiv.methods.hyperparameter import Hyperparameter
@@ -16,11 +17,7 @@ class EquivDrlim(Equiv):
                                                   "(paper: 0.1)", positive=True),
         "drlim_weight": DRLIM_WEIGHT,
     }
-    negatives = True
-
-    def __init__(self, *args):
-        super().__init__(*args)
-        self.negatives = True
+    requires = Needs(pairs="patterned", negatives=True)
 
     @property
     def equiv_margin(self) -> float:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from egoequiv.losses.lsm import lsm_bin_targets, lsm_loss
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.hyperparameter import Hyperparameter
 
 NUM_BINS = 20
@@ -19,10 +19,10 @@ class Lsm(Method):
         "lsm_bin_width": Hyperparameter(0.25, "bin width in z-score units (ours)",
                                         positive=True),
     }
-    pairs = "all"
+    requires = Needs(pairs="all")
 
-    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim):
-        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim)
+    def __init__(self, backbone, cfg, num_classes, num_patterns, motion_dim, check_values=None):
+        super().__init__(backbone, cfg, num_classes, num_patterns, motion_dim, check_values)
         self.motion_dim = motion_dim
         self.motion_head = nn.Sequential(
             nn.Linear(2 * self.feature_dim, self.hp.lsm_hidden), nn.ReLU(inplace=True),
@@ -32,5 +32,6 @@ class Lsm(Method):
     def unsupervised(self, z, batch):
         logits = self.motion_head(torch.cat([z["pos_i"], z["pos_j"]], dim=1))
         logits = logits.view(len(logits), self.motion_dim, NUM_BINS + 2)
-        targets = lsm_bin_targets(batch["motion"], self.hp.lsm_bin_width, NUM_BINS)
-        return {"lsm": lsm_loss(logits, targets)}
+        targets = lsm_bin_targets(batch["motion"], self.hp.lsm_bin_width, NUM_BINS,
+                                  self.check_values)
+        return {"lsm": lsm_loss(logits, targets, self.check_values)}

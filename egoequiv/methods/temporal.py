@@ -2,14 +2,13 @@
 non-neighbours."""
 
 from egoequiv.losses.temporal import temporal_coherence_loss
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.drlim import MARGIN, pair_stack
 
 
 class Temporal(Method):
     hyperparameters = {"margin": MARGIN}
-    pairs = "all"
-    negatives = True
+    requires = Needs(pairs="all", negatives=True)
 
     def unsupervised(self, z, batch):
         a, b, similar = pair_stack(z, batch)

@@ -2,7 +2,7 @@
 to the same features, kept from collapsing by the variance and covariance terms."""
 
 from egoequiv.losses.vicreg import vicreg_terms
-from egoequiv.methods.base import Method
+from egoequiv.methods.base import Method, Needs
 from egoequiv.methods.hyperparameter import Hyperparameter
 
 _SCALED = "Bardes et al.'s 25 : 25 : 1 divided by 25 (ours: at 25 : 25 : 1 it diverged at lr " \
@@ -15,7 +15,7 @@ class Vicreg(Method):
         "vicreg_var": Hyperparameter(1.0, "the variance term's weight (see vicreg_sim)"),
         "vicreg_cov": Hyperparameter(0.04, "the covariance term's weight (see vicreg_sim)"),
     }
-    pairs = "all"
+    requires = Needs(pairs="all")
 
     def unsupervised(self, z, batch):
         t = vicreg_terms(z["pos_i"], z["pos_j"])

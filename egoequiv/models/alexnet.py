@@ -6,11 +6,22 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from egoequiv.models.backbone import Backbone
 from egoequiv.models.init import glorot_init
 
+#: the smallest side its conv stack accepts: after the 11x11 stride-4 conv and three 3x3
+#: stride-2 max-pools one pixel must be left
+MIN_IMAGE = 67
 
-class AlexNet(nn.Module):
+
+class AlexNet(Backbone):
     layers = ("fc6", "fc7")
+
+    @classmethod
+    def check(cls, image_size: int, **_) -> str | None:
+        if image_size < MIN_IMAGE:
+            return f"model alexnet needs image_size >= {MIN_IMAGE} (227 usual), got {image_size}"
+        return None
 
     def __init__(self, in_channels: int = 3, image_size: int = 227, width: int = 4096,
                  dropout: float = 0.5):

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from egoequiv.models.backbone import FEATURE_DIM, Backbone
+
 #: images smaller than this get the CIFAR stem
 SMALL_IMAGE = 64
 
@@ -34,8 +36,9 @@ class BasicBlock(nn.Module):
         return torch.relu(self.bn2(self.conv2(h)) + self.short(x))
 
 
-class ResNet18(nn.Module):
+class ResNet18(Backbone):
     layers = ("pool", "fc")
+    options = {"feature_dim": FEATURE_DIM}
 
     def __init__(self, in_channels: int = 3, image_size: int = 32, feature_dim: int = 64):
         super().__init__()

@@ -7,14 +7,21 @@ motion is y_j - y_i with angles wrapped (MotorSpec.difference).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from egoequiv.data.table import FrameTable
 
+if TYPE_CHECKING:  # types only
+    from egoequiv.motion.patterns import MotionPatterns
 
-@dataclass
+#: how often a negative's partner is redrawn while it is a neighbour
+NEGATIVE_TRIES = 8
+
+
+@dataclass(frozen=True)
 class Pairs:
     """P pairs of frame indices with their motions and motion patterns (-1: none)."""
 
@@ -29,6 +36,21 @@ class Pairs:
     def select(self, mask_or_index: np.ndarray) -> Pairs:
         s = mask_or_index
         return Pairs(self.i[s], self.j[s], self.motion[s], self.pattern[s])
+
+    def assigned(self, patterns: MotionPatterns) -> Pairs:
+        """These pairs with the motion patterns ``patterns`` gives their motions."""
+        return replace(self, pattern=patterns.assign(self.motion))
+
+
+@dataclass(frozen=True)
+class Negatives:
+    """Random pairs of a pool, drawn as non-neighbours; ``neighbours`` of them are neighbours
+    all the same (no partner that is not one was found in ``NEGATIVE_TRIES`` draws: a pool of
+    few frames, or of frames all within one neighbour window)."""
+
+    i: np.ndarray  # (count,) int64
+    j: np.ndarray
+    neighbours: int
 
 
 def neighbour_pairs(table: FrameTable, frames: np.ndarray | None = None) -> Pairs:
@@ -91,13 +113,22 @@ def are_neighbours(table: FrameTable, a: np.ndarray, b: np.ndarray) -> np.ndarra
 
 
 def sample_negatives(table: FrameTable, pool: np.ndarray, count: int,
-                     rng: np.random.Generator, tries: int = 8) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` random non-neighbour pairs from ``pool`` (rejection sampling)."""
+                     rng: np.random.Generator, tries: int = NEGATIVE_TRIES) -> Negatives:
+    """``count`` random non-neighbour pairs from ``pool`` (rejection sampling: a neighbour's
+    partner is redrawn up to ``tries`` times); those still neighbours are counted."""
     a = rng.choice(pool, size=count)
     b = rng.choice(pool, size=count)
+    bad = are_neighbours(table, a, b)
     for _ in range(tries):
-        bad = are_neighbours(table, a, b)
         if not bad.any():
             break
         b[bad] = rng.choice(pool, size=int(bad.sum()))
-    return a, b
+        bad = are_neighbours(table, a, b)
+    return Negatives(a, b, int(bad.sum()))
+
+
+def negatives_warning(neighbours: int, drawn: int, where: str) -> str:
+    """The warning for ``neighbours`` of ``drawn`` negative pairs that are neighbours."""
+    return (f"{where}: {neighbours} of {drawn} negative pairs are neighbours (no other "
+            f"partner in {NEGATIVE_TRIES} draws; the frame pool has too few non-neighbours): "
+            "they count as non-neighbours all the same")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-@dataclass
+@dataclass(frozen=True)
 class MotionPatterns:
     centres: np.ndarray  # (G, D) standardised units
     scale: np.ndarray  # (D,) the per-dimension std used to standardise

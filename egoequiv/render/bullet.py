@@ -141,6 +141,8 @@ class Renderer:
             pb().disconnect(self.client)
 
 
+# One pybullet connection per process, opened on first use: connecting costs more than
+# rendering a view. It holds no setting; every render passes its scene and camera.
 _RENDERER: Renderer | None = None
 
 

@@ -10,7 +10,6 @@ labelled training frames of the same label split the methods' heads were trained
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +17,13 @@ import torch
 
 from egoequiv.config import Config, to_dict
 from egoequiv.data.tensors import Normalizer
+from egoequiv.evaluation import record
+from egoequiv.evaluation.context import probe_labels
 from egoequiv.evaluation.features import extract_features
 from egoequiv.evaluation.recognition import fit_linear_probe
 from egoequiv.evaluation.suite import run_suite
+from egoequiv.task.load import prepare
 from egoequiv.training.checkpoint import build_method
-from egoequiv.training.trainer import prepare
-from egoequiv.utils.atomic import atomic_write_json
 
 CONTROLS = ("pixels", "random-init")
 
@@ -50,11 +50,9 @@ def control_features(name: str, cfg: Config, frames, task) -> np.ndarray:
 def run_control(name: str, cfg: Config, dataset: str, labelled: str | None, run_dir: Path,
                 metrics) -> dict:
     """Measure control ``name`` on the task of ``cfg`` (reused when already measured)."""
-    path = Path(run_dir) / "metrics.json"
-    if path.exists():
-        done = json.loads(path.read_text())
-        if done.get("config") == to_dict(cfg):
-            return {**done, "reused": True}
+    done = record.reusable(run_dir, to_dict(cfg), metrics)
+    if done is not None:
+        return {**done, "reused": True}
     frames, task = prepare(cfg, dataset, quiet=True, labelled_dataset=labelled)
     z = control_features(name, cfg, frames, task)
     classifier = None
@@ -64,10 +62,10 @@ def run_control(name: str, cfg: Config, dataset: str, labelled: str | None, run_
                                       task.num_classes).logits
     suite = run_suite(z, task, metrics=list(metrics),
                       classifier_logits=None if classifier is None else classifier(z),
-                      classifier=classifier, seed=cfg.seed)
-    result = {"method": name, "dataset": dataset, "seed": cfg.seed,
-              "label_split": cfg.label_split, "feature_dim": int(z.shape[1]),
-              "num_classes": task.num_classes,
-              **suite, "config": to_dict(cfg)}
-    atomic_write_json(path, result)
+                      classifier=classifier, seed=cfg.seed,
+                      labels_per_class=probe_labels(cfg.labels_per_class))
+    result = record.make("control", method=name, dataset=dataset, config=to_dict(cfg),
+                         measurements=suite, labelled_dataset=labelled,
+                         feature_dim=int(z.shape[1]), num_classes=task.num_classes)
+    record.write(run_dir, result)
     return {**result, "reused": False}

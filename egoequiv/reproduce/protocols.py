@@ -4,7 +4,8 @@ Values the paper states (paper-notes, "certain"): lr grid {0.1, 0.01, 0.001, 0.0
 lam on a 10^0.5 grid with that lr fixed; for equiv+drlim only the equiv weight is searched and
 drlim's is kept; batch 16 for NORB-NORB and KITTI-KITTI, 128 for KITTI-SUN; iterations where the
 validation softmax loss starts rising. Everything else here is ours: the lam range, the
-iteration budgets, the validation fraction, the patience, the number of label splits.
+iteration budgets, the validation fraction, the patience, the number of label splits, and what
+early stopping watches (``stop_metric``, validation top-1 by default; docs/reproduce.md).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Protocol:
     lr_grid: tuple[float, ...] = LR_GRID
     lam_exponents: tuple[float, float] = (-2.0, 1.5)  # lam = 10^e, e in steps of 0.5
     budget: int = 50_000  # iteration budget of every run (early stopping inside it)
-    monitor_every: int = 1000  # validation loss every N iterations
+    monitor_every: int = 1000  # validation measured every N iterations
     patience: int = 3  # evaluations without improvement before stopping
     splits: int = 5  # label splits of the final runs
     validation_fraction: float = 0.2

@@ -1,36 +1,32 @@
-"""OUT/results.json and OUT/report.md of ``egoequiv reproduce``: conclusions first, then the
-tables (mean ± sample std over label splits), the chosen hyperparameters and the plots.
+"""OUT/results.json and OUT/report.md of ``egoequiv reproduce``.
 
-A difference between two entries is called *clear* when it exceeds twice the larger of
-their two standard deviations over label splits; otherwise it is inside the noise.
+The conclusions, tables and plots are ``egoequiv report``'s (``evaluation.report``), over the
+final runs and the controls, with the same mean ± std and the same rule for a clear gap
+(``evaluation.conclusions``). This module adds only what the protocol knows: the comparison
+with the controls, the chosen hyperparameters and the validation scores behind them, the fixed
+settings and the held-out learning curves.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 from pathlib import Path
 
-import numpy as np
-
-from egoequiv.evaluation.conclusions import is_clear
-from egoequiv.evaluation.plots import plot_bars, plot_curves
+from egoequiv.evaluation.conclusions import MEASURES, is_clear, mean_std, summary
+from egoequiv.evaluation.plots import plot_curves
+from egoequiv.evaluation.report import conclusion_section, dataset_section
 from egoequiv.reproduce.controls import CONTROLS
 from egoequiv.reproduce.protocols import Protocol
 from egoequiv.training.monitor import CURVES, monitor_curves
 from egoequiv.utils.atomic import atomic_write_json, atomic_write_text
 
-#: (key in results.json, column name, lower is better)
-MEASURES = [("top1", "top-1", False), ("equivariance_error", "equivariance error", True),
-            ("learned_map_error", "learned-map error", True),
-            ("slowness_auroc", "slowness AUROC", False), ("hits@1", "hits@1", False)]
-
-
-def stats(values) -> dict | None:
-    vals = [float(v) for v in values if isinstance(v, (int, float)) and v is not None]
-    if not vals:
-        return None
-    return {"mean": float(np.mean(vals)),
-            "std": float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0, "n": len(vals)}
+#: the per-pattern errors results.json averages over splits
+PER_PATTERN = {"equivariance_error": "equivariance_error_per_pattern",
+               "learned_map_error": "learned_map_error_per_pattern"}
+#: results.json's next-best-view entry: {name: key inside a run's next_best_view}
+NBV = {"chosen": "accuracy_chosen", "random": "accuracy_random", "oracle": "accuracy_best",
+       "one_view": "accuracy_one_view"}
 
 
 def _per_pattern(runs: list[dict], key: str) -> list[float | None] | None:
@@ -38,25 +34,20 @@ def _per_pattern(runs: list[dict], key: str) -> list[float | None] | None:
     if not rows:
         return None
     width = max(len(r) for r in rows)
-    return [(stats([r[g] for r in rows if g < len(r)]) or {}).get("mean") for g in range(width)]
+    return [mean_std([r[g] for r in rows if g < len(r)])[0] for g in range(width)]
 
 
 def entry(runs: list[dict], chosen: dict | None) -> dict:
-    """The results.json entry of one method or control from its runs (one per label split)."""
+    """The results.json entry of one method or control from its runs (one per label split):
+    each measure of the conclusions as {mean, std, n} (``conclusions.summary``)."""
+    out = {key: summary([r.get(key) for r in runs]) for key, _, _ in MEASURES}
+    for key, per in PER_PATTERN.items():
+        if out.get(key):
+            out[key]["per_pattern"] = _per_pattern(runs, per)
     nbv = [r.get("next_best_view") or {} for r in runs]
-    out = {key: stats([r.get(key) for r in runs]) for key, _, _ in MEASURES}
-    if out["equivariance_error"]:
-        out["equivariance_error"]["per_pattern"] = _per_pattern(runs,
-                                                                "equivariance_error_per_pattern")
-    if out["learned_map_error"]:
-        out["learned_map_error"]["per_pattern"] = _per_pattern(runs,
-                                                               "learned_map_error_per_pattern")
-    out["probe_top1"] = stats([r.get("probe_top1") for r in runs])
-    out["nbv"] = {name: (stats([n.get(key) for n in nbv]) or {}).get("mean")
-                  for name, key in (("chosen", "accuracy_chosen"), ("random", "accuracy_random"),
-                                    ("oracle", "accuracy_best"),
-                                    ("one_view", "accuracy_one_view"))}
-    out["nbv"]["chosen_std"] = (stats([n.get("accuracy_chosen") for n in nbv]) or {}).get("std")
+    stats = {name: summary([n.get(inner) for n in nbv]) for name, inner in NBV.items()}
+    out["nbv"] = {name: s and s["mean"] for name, s in stats.items()}
+    out["nbv"]["chosen_std"] = stats["chosen"] and stats["chosen"]["std"]
     out["chosen"] = None if chosen is None else {k: chosen[k] for k in ("lr", "lam", "iters")}
     out["per_split"] = {key: [r.get(key) for r in runs] for key, _, _ in MEASURES}
     out["warnings"] = sorted({w for r in runs for w in (r.get("warnings") or [])})
@@ -64,17 +55,16 @@ def entry(runs: list[dict], chosen: dict | None) -> dict:
 
 
 def clear(a: dict | None, b: dict | None) -> bool | None:
-    """Whether the gap between two {mean, std} exceeds twice the larger std."""
-    if not a or not b:
+    """Whether the gap between two {mean, std} exceeds twice the larger std (None without
+    both, or without a spread to judge by)."""
+    if not a or not b or (a["std"] is None and b["std"] is None):
         return None
-    return is_clear(a["mean"] - b["mean"], max(a["std"], b["std"]))
+    return is_clear(a["mean"] - b["mean"], max(s for s in (a["std"], b["std"]) if s is not None))
 
 
 def _distinct(warnings: list[str]) -> list[str]:
     """One line per kind of warning (the same text but for its numbers; pattern numbers
     kept), with how many more splits gave it."""
-    import re
-
     kinds: dict[str, list[str]] = {}
     for w in warnings:
         kinds.setdefault(re.sub(r"(?<!pattern )\d+(\.\d+)?", "#", w), []).append(w)
@@ -82,32 +72,18 @@ def _distinct(warnings: list[str]) -> list[str]:
             for ws in kinds.values()]
 
 
-def _cell(s: dict | None, digits: int = 3) -> str:
-    return "–" if not s else f"{s['mean']:.{digits}f} ± {s['std']:.{digits}f}"
-
-
-def conclusions(results: dict, names: list[str]) -> list[str]:
+def control_lines(results: dict, names: list[str]) -> list[str]:
+    """Each method's refitted equivariance error against the controls'."""
     lines = []
-    for key, title, lower in MEASURES:
-        have = [(n, results[n][key]) for n in names if results[n].get(key)]
-        if len(have) < 2:
-            continue
-        have.sort(key=lambda x: x[1]["mean"], reverse=not lower)
-        (best, s), (second, s2) = have[0], have[1]
-        verdict = "a clear gap" if clear(s, s2) else "inside the noise"
-        lines.append(f"- **{title}**: best {best} ({_cell(s)}); next {second} ({_cell(s2)}): "
-                     f"{verdict}.")
     for name in names:
         eq = results[name].get("equivariance_error")
-        if eq and name not in CONTROLS:
-            below = [c for c in CONTROLS if clear(eq, results.get(c, {}).get(
-                "equivariance_error")) and eq["mean"] < results[c]["equivariance_error"]["mean"]]
-            lm = results[name].get("learned_map_error")
-            lines.append(
-                f"- {name}: equivariance error {eq['mean']:.3f}, {1 - eq['mean']:+.3f} from the "
-                f"identity's 1.0; clearly below {', '.join(below) or 'no control'}"
-                + (f"; learned maps {lm['mean']:.3f} ({'better' if lm['mean'] < 1 else 'worse'}"
-                   " than the identity)" if lm else "") + ".")
+        if not eq or name in CONTROLS:
+            continue
+        below = [c for c in CONTROLS if results.get(c, {}).get("equivariance_error")
+                 and clear(eq, results[c]["equivariance_error"])
+                 and eq["mean"] < results[c]["equivariance_error"]["mean"]]
+        lines.append(f"- {name}: equivariance error {eq['mean']:.3f}; clearly below "
+                     f"{', '.join(below) or 'no control'}.")
     return lines
 
 
@@ -129,35 +105,28 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
                            "pattern_labels": first.get("pattern_labels"),
                            "chosen": chosen}
     atomic_write_json(out / "results.json", results)
-    figures = out / "figures"
-    labels = first.get("pattern_labels")
-    _plots(results, names, figures, labels, first.get("num_classes"))
+    runs = [r for rs in finals.values() for r in rs]
     lines = [f"# egoequiv reproduce {protocol.name}{' --quick' if quick else ''}", "",
              f"{protocol.title}. Data `{dataset}`" + (f", labels from `{labelled}`"
                                                       if labelled else "")
              + f"; {protocol.splits} label splits; wall time {seconds / 60:.1f} min on "
                f"{platform.machine()}.", "",
              "## Conclusions", "",
-             "A gap is *clear* when it exceeds twice the larger standard deviation over label "
-             "splits; otherwise it is inside the noise. Equivariance errors are relative to "
-             "\"no change\" (the identity map scores 1.0).", "",
-             *conclusions(results, names), ""]
+             "Cells are mean ± sample std over label splits. A gap is *clear* when it exceeds "
+             "twice the larger standard deviation; otherwise it is inside the noise. "
+             "Equivariance errors are relative to \"no change\" (the identity map scores 1.0).",
+             "", *conclusion_section("The methods and the controls", runs),
+             "### Against the controls", "", *control_lines(results, names), ""]
     warned = {n: _distinct(results[n]["warnings"]) for n in names if results[n]["warnings"]}
     if warned:
         lines += ["**Warnings** (the numbers they qualify are still shown):", ""]
         lines += [f"- {n}: {w}" for n, ws in warned.items() for w in ws]
         lines.append("")
-    lines += ["## Results", "", "| method | " + " | ".join(t for _, t, _ in MEASURES)
-              + " | NBV chosen | NBV random | NBV oracle |",
-              "|---|" + "---|" * (len(MEASURES) + 3)]
-    for n in names:
-        r = results[n]
-        nbv = r["nbv"]
-        lines.append(f"| {n} | " + " | ".join(_cell(r[k]) for k, _, _ in MEASURES) + " | "
-                     + " | ".join("–" if nbv[k] is None else f"{nbv[k]:.3f}"
-                                  for k in ("chosen", "random", "oracle")) + " |")
+    lines += dataset_section("Results", runs, out / "figures", "results",
+                             image_prefix="figures/")
+    labels = first.get("pattern_labels")
     if labels:
-        lines += ["", "Equivariance error per motion pattern (mean over splits):", "",
+        lines += ["Equivariance error per motion pattern (mean over splits):", "",
                   "| method | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
         for n in names:
             pp = (results[n]["equivariance_error"] or {}).get("per_pattern") or []
@@ -178,31 +147,12 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
               f"{protocol.validation_fraction:.0%} of the training instances (or sequences). "
               "Controls: `pixels` (the normalised frames) and `random-init` (the untrained "
               "network), top-1 from a linear probe on the same labelled frames.", "",
-              "![top-1](figures/top1.png)", "",
-              "![equivariance error per pattern](figures/equivariance_per_pattern.png)", "",
-              *_curve_plots(histories or {}, figures),
+              *_curve_plots(histories or {}, out / "figures"),
               "Definitions: docs/evaluation.md and docs/reproduce.md. Every run is under "
               "`runs/`.", ""]
     path = out / "report.md"
     atomic_write_text(path, "\n".join(lines))
     return path
-
-
-def _plots(results: dict, names: list[str], figures: Path, labels, num_classes) -> None:
-    top = [results[n]["top1"] for n in names]
-    plot_bars({"top-1": [t and t["mean"] for t in top]}, figures / "top1.png",
-              "Top-1 accuracy per method (mean ± std over label splits)", "top-1", names,
-              errors={"top-1": [t and t["std"] for t in top]},
-              reference=1.0 / num_classes if num_classes else None,
-              reference_label="chance" if num_classes else "")
-    series = {n: (results[n]["equivariance_error"] or {}).get("per_pattern") for n in names}
-    series = {n: v for n, v in series.items() if v}
-    if series:
-        width = max(len(v) for v in series.values())
-        plot_bars(series, figures / "equivariance_per_pattern.png",
-                  "Refitted equivariance error per motion pattern (test pairs)", "error",
-                  labels or [f"pattern {g}" for g in range(width)], reference=1.0,
-                  reference_label="identity map (no change)")
 
 
 #: the held-out learning curves of each method's chosen validation run

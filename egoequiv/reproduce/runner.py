@@ -23,21 +23,22 @@ from pathlib import Path
 
 from egoequiv.config import load_config
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluation.suite import metrics_for
 from egoequiv.experiment import run_batch, run_one
 from egoequiv.reproduce.controls import CONTROLS, run_control
 from egoequiv.reproduce.jobs import default_jobs, run_all
 from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
+from egoequiv.task.load import prepare
 from egoequiv.training.batched import batch_key
-from egoequiv.training.trainer import prepare, time_steps
+from egoequiv.training.trainer import time_steps
 from egoequiv.utils.atomic import atomic_write_json
 
 #: what the validation runs measure (the choice needs top-1 only; the rest is cheap and shown)
-CV_METRICS = ("recognition", "equivariance", "learned_maps")
-#: what the final runs measure
-FINAL_METRICS = ("recognition", "equivariance", "learned_maps", "next_best_view", "slowness",
-                 "ranking")
+CV_METRICS = metrics_for("validation")
+#: what the final runs and the controls measure
+FINAL_METRICS = metrics_for("final")
 
 
 class Clock:
@@ -208,7 +209,7 @@ def _expected_minutes(protocol: Protocol, dataset: str, labelled, device: str, l
     cfg = load_config(overrides={**protocol.config, "device": device})
     frames, task = prepare(cfg, dataset, quiet=False, labelled_dataset=labelled)
     per_method = {m: time_steps(load_config(overrides={**protocol.config, "device": device,
-                                                        "method": m}), frames, task)
+                                                        "method": m}), dataset, frames, task)
                   for m in protocol.methods}
     steps = len(protocol.lr_grid) * per_method.get("clsnet", 0.0)
     steps += sum(len(lams) * per_method[m] for m in others)

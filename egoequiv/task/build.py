@@ -1,8 +1,12 @@
-"""From decoded frames to a learning task: splits, the labelled subset, pairs and patterns."""
+"""From decoded frames to a learning task: splits, the labelled subset, pairs and patterns.
+
+A task does not change once built: new motion patterns give a new one (``with_patterns``),
+and a config's neighbour window gives a new table, never a change to the source's (cached)
+one."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -24,7 +28,7 @@ from egoequiv.task.subset import choose_subset
 SPLIT_SEED = 20170101  # the train/test split of sequences must not move with the run seed
 
 
-@dataclass
+@dataclass(frozen=True)
 class Task:
     frames: Frames
     train: np.ndarray  # frame indices
@@ -48,6 +52,11 @@ class Task:
 
     def zscore(self, motion: np.ndarray) -> np.ndarray:
         return (motion - self.motion_mean) / self.motion_std
+
+    def with_patterns(self, patterns: MotionPatterns) -> Task:
+        """This task with other motion patterns (its pairs assigned to them)."""
+        return replace(self, patterns=patterns, pairs=self.pairs.assigned(patterns),
+                       test_pairs=self.test_pairs.assigned(patterns))
 
 
 def split_frames(frames: Frames, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -162,16 +171,23 @@ def describe_patterns(table, cfg: Config | None = None) -> dict:
     except EgoequivError as e:  # too few motions for the patterns: say so, show the rest
         return {"num_pairs": int(len(pairs)), "motion": motion, "patterns": [], "mixed": [],
                 "warnings": [str(e)]}
-    pairs.pattern = patterns.assign(pairs.motion)
-    return {**pattern_summary(table, pairs, patterns), "motion": motion}
+    return {**pattern_summary(table, pairs.assigned(patterns), patterns), "motion": motion}
+
+
+def with_window(frames: Frames, window: float) -> Frames:
+    """``frames`` with neighbours within ``window`` seconds on a video source (0: the
+    source's own window): a new table, the source's untouched."""
+    table = frames.table
+    if not window or table.neighbours.layout != "video":
+        return frames
+    table = replace(table, neighbours=replace(table.neighbours, window=window),
+                    meta=dict(table.meta), warnings=list(table.warnings))
+    return replace(frames, table=table)
 
 
 def build_task(frames: Frames, cfg: Config) -> Task:
+    frames = with_window(frames, cfg.window)
     table = frames.table
-    if cfg.window and table.neighbours.layout == "video":
-        from dataclasses import replace
-
-        table.neighbours = replace(table.neighbours, window=cfg.window)
     train, test = split_frames(frames, cfg.test_fraction)
     if cfg.validation_fraction:  # model selection: measure on held-out training groups
         train, test = validation_split(frames, train, cfg.validation_fraction)
@@ -184,9 +200,8 @@ def build_task(frames: Frames, cfg: Config) -> Task:
             f"({len(labelled)} more are labelled): check the neighbour window / steps of "
             "this source, or lower labels_per_class")
     patterns = make_patterns(table, pairs, cfg)
-    pairs.pattern = patterns.assign(pairs.motion)
-    test_pairs = neighbour_pairs(table, test)
-    test_pairs.pattern = patterns.assign(test_pairs.motion)
+    pairs = pairs.assigned(patterns)
+    test_pairs = neighbour_pairs(table, test).assigned(patterns)
     std = pairs.motion.std(axis=0)
     return Task(frames, train, test, labelled, unlabelled, pairs, test_pairs, patterns,
                 pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0),

@@ -36,9 +36,11 @@ from torch import nn
 from egoequiv.config import Config, to_dict
 from egoequiv.data.spec import resolve_spec
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluation import record
 from egoequiv.methods import method_class, resolve_config
 from egoequiv.methods.hyperparameter import declared
 from egoequiv.task.build import build_task
+from egoequiv.task.load import prepare
 from egoequiv.training.loop import Session, run_steps
 from egoequiv.training.trainer import (
     RESUMABLE_CHANGES,
@@ -46,10 +48,8 @@ from egoequiv.training.trainer import (
     NonFiniteFeatures,
     diverged_result,
     finish,
-    prepare,
     setup,
 )
-from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world
 
 #: the config keys in which the members of one batch may differ
@@ -170,7 +170,7 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
             except NonFiniteFeatures as e:  # it diverged after its last loss check
                 why = f"{e} after {s.done} iterations"
         if why is not None:
-            result = {**diverged_result(s.cfg, s.dataset, why), **extra}
-            atomic_write_json(s.out_dir / "metrics.json", result)
+            result = diverged_result(s.cfg, s.dataset, why, **extra)
+            record.write(s.out_dir, result)
             results.append(result)
     return results

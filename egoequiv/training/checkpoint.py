@@ -21,9 +21,12 @@ FORMAT = 2
 
 
 def build_method(cfg: Config, in_channels: int, num_classes: int, num_patterns: int,
-                 motion_dim: int) -> Method:
+                 motion_dim: int, check_values: bool | None = None) -> Method:
+    """``cfg.method`` on a new backbone; ``check_values``: whether its losses check tensor
+    values (None: on the CPU only; ``losses._checks``)."""
     backbone = build_backbone(cfg, in_channels)
-    return method_class(cfg.method)(backbone, cfg, num_classes, num_patterns, motion_dim)
+    return method_class(cfg.method)(backbone, cfg, num_classes, num_patterns, motion_dim,
+                                    check_values)
 
 
 def save_checkpoint(path: Path, *, method: Method, optimizer, iteration: int, cfg: Config,

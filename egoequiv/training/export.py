@@ -7,8 +7,8 @@
   mean and std of uint8 / 255, HxWxC -> CxHxW, squashed to image_size);
 - with ``program=True``, ``OUT.pt2``: the backbone as a ``torch.export`` program (any batch
   size), loadable with ``torch.export.load(path).module()`` without egoequiv installed.
-  (TorchScript, which the issue asked for, is deprecated in current torch: ``torch.jit.script``
-  warns to use ``torch.export`` instead.)
+  (not TorchScript: current torch deprecates ``torch.jit.script`` in favour of
+  ``torch.export``.)
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ training device once, and a batch is gathered there; a larger one stays on disk 
   no extra thread competes with the compute threads. On a GPU the step's kernels are queued
   without a host sync, so this read also overlaps the GPU's work.
 - ``prefetch=N``: a background thread reads N batches ahead (into pinned memory on a GPU).
-  On this 2-core CPU it was slower (0.76-0.84 of in-memory vs 0.96, benchmarks/streaming.py):
-  the thread takes cycles from torch's compute threads.
+  It is not the default because on a CPU the thread takes cycles from torch's compute
+  threads (benchmarks/streaming.py measures both).
 
 Either way a batch holds the same uint8 frames, normalised on the device, so all give
 bit-identical training, and a resumed run draws exactly the batches of the uninterrupted one.

@@ -46,7 +46,8 @@ class TrainingMonitor:
         self.val_labels = torch.from_numpy(task.table.labels[self.val]) if len(self.val) else None
         k = rng.choice(len(task.pairs), min(pairs, len(task.pairs)), replace=False)
         self.pos = task.pairs.i[k], task.pairs.j[k]
-        self.neg = sample_negatives(task.table, task.unlabelled, len(k), rng)
+        neg = sample_negatives(task.table, task.unlabelled, len(k), rng)
+        self.neg = neg.i, neg.j
         self.fit, self.held = _heldout_pairs(task, fit_pairs, pairs, rng)
         self.num_patterns = task.patterns.num_patterns
         parts = [*self.pos, *self.neg, self.fit.i, self.fit.j, self.held.i, self.held.j,

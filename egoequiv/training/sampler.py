@@ -6,23 +6,27 @@ from __future__ import annotations
 import numpy as np
 
 from egoequiv.errors import EgoequivError
-from egoequiv.motion.pairs import sample_negatives
+from egoequiv.methods.base import Needs
+from egoequiv.motion.pairs import negatives_warning, sample_negatives
 from egoequiv.task.build import Task
 
 
 class BatchSampler:
-    def __init__(self, task: Task, pairs: str | None, negatives: bool, batch_size: int,
-                 seed: int, rank: int = 0):
+    def __init__(self, task: Task, needs: Needs, batch_size: int, seed: int, rank: int = 0):
+        """``needs``: the method's (``Method.needs``): which pairs and whether negatives."""
         self.task, self.batch_size, self.seed, self.rank = task, batch_size, seed, rank
-        self.negatives = negatives
+        self.needs = needs
         self.pairs = None
-        if pairs is not None:
-            chosen = task.pairs if pairs == "all" else task.pairs.select(task.pairs.pattern >= 0)
+        if needs.pairs is not None:
+            chosen = task.pairs if needs.pairs == "all" else \
+                task.pairs.select(task.pairs.pattern >= 0)
             if len(chosen) == 0:
-                raise EgoequivError(f"no training pairs of kind {pairs!r} for this method")
+                raise EgoequivError(f"no training pairs of kind {needs.pairs!r} for this method")
             self.pairs = chosen
             self.motion_z = task.zscore(chosen.motion).astype(np.float32)
         self.labelled = task.labelled if task.table.is_labelled else np.zeros(0, np.int64)
+        # counts only: the draws stay a pure function of (seed, iteration)
+        self.negatives_drawn = self.neighbour_negatives = 0
 
     def rng(self, iteration: int) -> np.random.Generator:
         return np.random.default_rng([self.seed, iteration, self.rank])
@@ -38,7 +42,16 @@ class BatchSampler:
             k = rng.integers(len(self.pairs), size=b)
             out.update(pos_i=self.pairs.i[k], pos_j=self.pairs.j[k],
                        pattern=self.pairs.pattern[k], motion=self.motion_z[k])
-        if self.negatives:
-            out["neg_i"], out["neg_j"] = sample_negatives(self.task.table, self.task.unlabelled,
-                                                          b, rng)
+        if self.needs.negatives:
+            neg = sample_negatives(self.task.table, self.task.unlabelled, b, rng)
+            out["neg_i"], out["neg_j"] = neg.i, neg.j
+            self.negatives_drawn += b
+            self.neighbour_negatives += neg.neighbours
         return out
+
+    def warnings(self) -> list[str]:
+        """The batches drawn so far that held neighbours as negatives, as a warning."""
+        if not self.neighbour_negatives:
+            return []
+        return [negatives_warning(self.neighbour_negatives, self.negatives_drawn,
+                                  "training batches")]

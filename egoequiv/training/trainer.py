@@ -3,30 +3,32 @@ Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first mea
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from egoequiv.config import Config, to_dict
-from egoequiv.data.cache import Frames, load_frames
-from egoequiv.data.registry import open_source
+from egoequiv.data.cache import Frames
 from egoequiv.data.spec import resolve_spec
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
+from egoequiv.evaluation import record
+from egoequiv.evaluation.context import probe_labels
 from egoequiv.evaluation.model import evaluate_model
 from egoequiv.evaluation.plots import plot_curves
-from egoequiv.methods import method_class, resolve_config
+from egoequiv.evaluation.suite import metrics_for
+from egoequiv.methods import method_needs, resolve_config
 from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
-from egoequiv.task.build import Task, build_task, pattern_summary
-from egoequiv.task.combine import combine_frames
+from egoequiv.task.build import Task, pattern_summary
+from egoequiv.task.load import prepare
 from egoequiv.training.checkpoint import build_method, read_checkpoint
 from egoequiv.training.loader import BatchLoader
-from egoequiv.training.loop import Session, loop
+from egoequiv.training.loop import Session, loop, step
 from egoequiv.training.loss_log import TrainingDiverged  # noqa: F401 (re-exported)
 from egoequiv.training.monitor import CURVES, monitor_curves
 from egoequiv.training.sampler import BatchSampler
@@ -38,27 +40,7 @@ RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "worker
                      "monitor_every", "device_cache_mb", "prefetch", "compile", "logger"}
 #: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
 #: code, so a checkpoint gets the same numbers from both)
-TRAIN_METRICS = ("recognition", "equivariance", "learned_maps")
-
-
-def prepare(cfg: Config, dataset: str, quiet: bool = False,
-            labelled_dataset: str | None = None, channels: int | None = None
-            ) -> tuple[Frames, Task]:
-    """Open the source, decode (or reuse) its uint8 cache, build pairs and patterns.
-
-    With ``labelled_dataset``, the labelled images come from that source instead
-    (``train.combine``): pairs from ``dataset``, labels from the other. ``channels``
-    overrides the config's (a trained model's input decides).
-    """
-    source = open_source(dataset)
-    channels = channels or cfg.channels or source.default_channels
-    frames = load_frames(source, cfg.image_size, channels, workers=cfg.workers or None,
-                         quiet=quiet)
-    if labelled_dataset:
-        other = load_frames(open_source(labelled_dataset), cfg.image_size, channels,
-                            workers=cfg.workers or None, quiet=quiet)
-        frames = combine_frames(frames, other, cfg.test_fraction)
-    return frames, build_task(frames, cfg)
+TRAIN_METRICS = metrics_for("train")
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -74,8 +56,7 @@ def _check_out_dir(out_dir: Path) -> None:
 
 
 def _check_method_fits(cfg: Config, task: Task) -> None:
-    cls = method_class(cfg.method)
-    if cls.pairs is None and not len(task.labelled):
+    if method_needs(cfg).labels and not len(task.labelled):
         why = "this dataset has none" if not task.table.is_labelled else \
             "labels_per_class is 0"
         raise EgoequivError(f"method {cfg.method!r} needs labelled frames; {why} (use an "
@@ -122,11 +103,12 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
 def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
           quiet: bool = False, labelled_dataset: str | None = None,
           prepared: tuple[Frames, Task] | None = None, shared_images=None,
-          warn: bool = True) -> Session:
+          warn: bool = True, check_values: bool | None = None) -> Session:
     """Check the output folder, prepare the data, build the model and optimiser, and load
     the checkpoint to resume from (see ``train``). ``shared_images``: the frames already on
     the device (a batch's members hold one copy); ``warn=False``: the task's warnings are not
-    printed (a batch prints them once)."""
+    printed (a batch prints them once); ``check_values``: whether the losses check tensor
+    values (None: on the CPU only)."""
     cfg = resolve_config(cfg)  # the method's keys checked before any decoding
     out_dir = Path(out_dir)
     dataset = resolve_spec(dataset)  # stored in the checkpoint: opens from anywhere
@@ -156,7 +138,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
              "image_size": cfg.image_size,
              "motor": [{"name": n, "unit": u} for n, u in zip(spec.names, spec.units)]}
     method = build_method(cfg, shape["in_channels"], shape["num_classes"],
-                          shape["num_patterns"], shape["motion_dim"])
+                          shape["num_patterns"], shape["motion_dim"], check_values)
     method = method.to(device=device, memory_format=torch.channels_last)
     lr = cfg.lr * (world if cfg.lr_scaling == "linear" else 1)
     optimizer = torch.optim.SGD(method.parameters(), lr=lr, momentum=cfg.momentum,
@@ -176,7 +158,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
             method, device_ids=[device.index] if device.type == "cuda" else None)
     if cfg.compile:
         model = torch.compile(model)
-    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed, rank)
+    sampler = BatchSampler(task, method.needs(method.hp), cfg.batch_size, cfg.seed, rank)
     loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
                          cfg.device_cache_mb, cfg.prefetch, shared=shared_images)
     if rank == 0 and not quiet:
@@ -191,88 +173,71 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
 def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None,
            extra: dict | None = None) -> dict:
     """Measure the trained model (its best iterate under early stopping) with the suite,
-    plot the monitors' curves, write metrics.json (with ``extra`` added) and config.json;
-    returns the metrics."""
+    plot the monitors' curves, write the run record (with ``extra`` added) and config.json;
+    returns the record."""
     cfg, task = s.cfg, s.task
     if s.best_model is not None:  # early stopping: measure the best validation iterate
         s.method.load_state_dict(s.best_model)
-    result = {
-        "method": cfg.method, "dataset": s.dataset, "labelled_dataset": s.labelled_dataset,
-        "seed": cfg.seed,
-        "label_split": cfg.label_split, "iterations": s.done,
-        "stopped_early": s.stopped, "best_val_iteration": s.best_iteration,
-        "measured_iteration": s.best_iteration if s.best_model is not None else s.done,
-        **_measure(s.method, task, s.normalizer, s.device, cfg.seed, metrics, plots_dir,
-                   f"{cfg.method} on {s.dataset}"),
-        "motion_patterns": s.summary["patterns"],
-        "train_seconds": round(s.train_seconds, 2),
-        "total_seconds": round(time.perf_counter() - s.start_time, 2),
-        "num_pairs": int(len(s.sampler.pairs)) if s.sampler.pairs is not None else 0,
-        "num_labelled": int(len(task.labelled)),
-        "config": to_dict(cfg),
-        "history": s.history,
-        **(extra or {}),
-    }
+    measured = _measure(s.method, task, s.normalizer, s.device, cfg, metrics, plots_dir,
+                        f"{cfg.method} on {s.dataset}")
+    drawn = s.sampler.warnings()  # raised while the batches were drawn
+    for w in drawn + measured["warnings"]:  # the task's were shown by setup
+        print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
+    measured["warnings"] = s.summary["warnings"] + task.warnings + drawn + measured["warnings"]
+    result = record.make(
+        "train", method=cfg.method, dataset=s.dataset, config=to_dict(cfg),
+        measurements=measured, labelled_dataset=s.labelled_dataset,
+        iterations=s.done, stopped_early=s.stopped, best_val_iteration=s.best_iteration,
+        measured_iteration=s.best_iteration if s.best_model is not None else s.done,
+        feature_dim=int(s.method.feature_dim), num_classes=task.num_classes,
+        pattern_labels=pattern_labels(task.patterns, task.table.motor_spec.names,
+                                      task.table.motor_spec.units),
+        num_test_pairs=int((task.test_pairs.pattern >= 0).sum()),
+        motion_patterns=s.summary["patterns"], train_seconds=round(s.train_seconds, 2),
+        total_seconds=round(time.perf_counter() - s.start_time, 2),
+        num_pairs=int(len(s.sampler.pairs)) if s.sampler.pairs is not None else 0,
+        num_labelled=int(len(task.labelled)), history=s.history, **(extra or {}))
     for key, curve in monitor_curves(s.history).items():
         if curve:
             plot_curves({cfg.method: curve}, s.out_dir / f"{key}_curve.png",
                         f"{cfg.method}: {CURVES[key]} during training", ylabel=key)
-    for w in result["warnings"]:  # the measurements' own (the others were shown above)
-        print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
-    result["warnings"] = s.summary["warnings"] + task.warnings + result["warnings"]
-    atomic_write_json(s.out_dir / "metrics.json", result)
+    record.write(s.out_dir, result)
     atomic_write_json(s.out_dir / "config.json", to_dict(cfg))
     return result
 
 
-#: keys every run's metrics.json has, measured or None
-ALWAYS = ("top1", "top1_source", "probe_top1", "probe_top1_std", "equivariance_error",
-          "equivariance_error_per_pattern", "equivariance_pairs", "learned_map_error",
-          "learned_map_error_per_pattern", "warnings", "skipped")
-
-
-def _measure(method, task: Task, normalizer: Normalizer, device, seed: int, metrics,
+def _measure(method, task: Task, normalizer: Normalizer, device, cfg: Config, metrics,
              plots_dir, title: str = "") -> dict:
-    """The suite's ``metrics`` on the trained model (the path ``egoequiv eval`` takes)."""
+    """The suite's ``metrics`` on the trained model (the path ``egoequiv eval`` takes), its
+    probes on the run's own labels per class."""
     try:
-        suite = evaluate_model(method, task, normalizer, device,
-                               metrics=None if metrics is None else list(metrics), seed=seed,
-                               out_dir=plots_dir, title=title)
+        return evaluate_model(method, task, normalizer, device,
+                              metrics=None if metrics is None else list(metrics),
+                              seed=cfg.seed, out_dir=plots_dir, title=title,
+                              labels_per_class=probe_labels(cfg.labels_per_class))
     except ValueError as e:  # non-finite features after training, or a bad metric name
         kind = NonFiniteFeatures if "NaN or infinity" in str(e) else EgoequivError
         raise kind(f"measuring the trained model: {e}") from None
-    test = task.test_pairs
-    spec = task.table.motor_spec
-    measured = {k: v for k, v in suite.items() if v is not None or k in ALWAYS}
-    return {**measured, "feature_dim": int(method.feature_dim),
-            "num_classes": task.num_classes,
-            "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
-            "num_test_pairs": int((test.pattern >= 0).sum())}
 
 
-def time_steps(cfg: Config, frames: Frames, task: Task, steps: int = 20) -> float:
+def time_steps(cfg: Config, dataset: str, frames: Frames, task: Task, steps: int = 20) -> float:
     """Seconds per training step of ``cfg`` on this task, timed over ``steps`` steps after
-    3 warm-up steps (for time estimates; nothing is saved)."""
-    device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)
-    method = build_method(cfg, frames.images.shape[3], task.num_classes,
-                          task.patterns.num_patterns, task.pairs.motion.shape[1])
-    method = method.to(device=device, memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(method.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-                                nesterov=True)
-    sampler = BatchSampler(task, method.pairs, method.negatives, cfg.batch_size, cfg.seed)
-    normalizer = Normalizer.fit(frames.images, task.train)
-    loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
-                         cfg.device_cache_mb, cfg.prefetch)
-    start = 0.0
-    for it, batch in enumerate(loader.batches(0, steps + 3)):
-        if it == 3:
-            start = time.perf_counter()
-        loss, _ = method(batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    float(loss.detach())  # waits for the device
+    3 warm-up steps (for time estimates): the run's own set-up and step, in a scratch folder
+    that is removed afterwards."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        s = setup(replace(cfg, iters=steps + 3), dataset, scratch, quiet=True,
+                  prepared=(frames, task), warn=False)
+        autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
+                                  enabled=cfg.precision == "bf16")
+        s.method.train()
+        start = 0.0
+        for it, batch in enumerate(s.loader.batches(0, steps + 3)):
+            if it == 3:
+                start = time.perf_counter()
+            loss, _ = step(s, batch, autocast)
+        float(loss.detach())  # waits for the device
     return (time.perf_counter() - start) / steps
 
 
@@ -281,13 +246,13 @@ class NonFiniteFeatures(TrainingDiverged):
     check)."""
 
 
-def diverged_result(cfg: Config, dataset: str, why: str) -> dict:
-    """The metrics of a run whose loss turned non-finite (an lr or lam too high): a result
+def diverged_result(cfg: Config, dataset: str, why: str, **fields) -> dict:
+    """The record of a run whose loss turned non-finite (an lr or lam too high): a result
     too, recorded rather than retried."""
-    return {"method": cfg.method, "dataset": dataset, "seed": cfg.seed,
-            "label_split": cfg.label_split, "diverged": why, "top1": None,
-            "warnings": [why], "config": to_dict(cfg)}
+    return record.make("train", method=cfg.method, dataset=dataset, config=to_dict(cfg),
+                       status="diverged", diverged=why, measurements={"warnings": [why]},
+                       **fields)
 
 
 def load_metrics(out_dir: str | Path) -> dict:
-    return json.loads((Path(out_dir) / "metrics.json").read_text())
+    return record.read(Path(out_dir) / record.FILE)

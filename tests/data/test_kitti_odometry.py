@@ -11,7 +11,7 @@ from PIL import Image
 
 from egoequiv.data.kitti_odometry import KittiOdometrySource, relative_motion
 from egoequiv.data.registry import open_source
-from egoequiv.errors import DataError
+from egoequiv.errors import ConfigError, DataError
 
 
 def table_of(path, **opts):
@@ -66,12 +66,20 @@ def test_pose_motion_does_not_depend_on_where_the_car_faces(shared_data):
                                spec.difference(table.motor[:-1], table.motor[1:]), atol=1e-9)
 
 
-def test_bad_pose_options(shared_data):
+def test_bad_options(shared_data):
     path = shared_data / "kitti_odometry" / "KITTI_sequence_2"
-    with pytest.raises(DataError, match=r"dofs='sideways': expected planar or 6dof"):
+    with pytest.raises(ConfigError, match=r"^dataset 'kitti-odometry': dofs='sideways': "
+                                          r"expected planar or 6dof"):
         KittiOdometrySource(str(path), dofs="sideways")
-    with pytest.raises(DataError, match=r"motor='gps': expected pose or heading"):
+    with pytest.raises(ConfigError, match=r"motor must be one of \['pose', 'heading'\], "
+                                          r"got 'gps'"):
         KittiOdometrySource(str(path), motor="gps")
+    with pytest.raises(ConfigError, match=r"unknown option 'dof' \(valid options: camera, "
+                                          r"dofs, motor, window\)"):
+        open_source(f"kitti-odometry:{path},dof=6dof")
+    with pytest.raises(ConfigError, match=r"camera must be one of \['grey', 'colour', "
+                                          r"'image_0'.*got 'image_9'"):
+        open_source(f"kitti-odometry:{path},camera=image_9")
 
 
 def test_sequence_2_turns(shared_data):
@@ -115,16 +123,22 @@ def yaw_pose(deg, x, z):
     return np.hstack([r, [[x], [0.0], [z]]])
 
 
-def make_layout(root, n=4):
-    """sequences/00 (+ poses/00.txt) turning left 2 deg and moving 1 m per frame; 11 unposed."""
+def make_layout(root, n=4, cameras=("image_0",)):
+    """sequences/00 (+ poses/00.txt) turning left 2 deg and moving 1 m per frame; 11 unposed.
+    Each of ``cameras`` holds frame k as one grey level k (image_0/1) or one colour
+    (k, 100, 200) (image_2/3), 6 x 4 pixels."""
     seq = root / "sequences" / "00"
-    (seq / "image_0").mkdir(parents=True)
+    for camera in cameras:
+        (seq / camera).mkdir(parents=True)
     (root / "sequences" / "11" / "image_0").mkdir(parents=True)
     (root / "poses").mkdir()
     lines, heading, x, z = [], 0.0, 0.0, 0.0
     for k in range(n):
         lines.append(" ".join(f"{v:e}" for v in yaw_pose(heading, x, z).ravel()))
-        Image.new("L", (6, 4), k).save(seq / "image_0" / f"{k:06d}.png")
+        for camera in cameras:
+            colour = camera in ("image_2", "image_3")
+            Image.new("RGB" if colour else "L", (6, 4), (k, 100, 200) if colour else k).save(
+                seq / camera / f"{k:06d}.png")
         x -= math.sin(math.radians(heading))  # forward = (-sin h, cos h) in (x, z)
         z += math.cos(math.radians(heading))
         heading += 2.0
@@ -151,6 +165,33 @@ def test_odometry_layout(tmp_path):
     np.testing.assert_allclose(motion, [[1.0, 0.0, 2.0]] * 3, atol=1e-4)
     # sequences/NN given directly finds ../../poses/NN.txt
     assert len(KittiOdometrySource(str(tmp_path / "sequences" / "00")).table()) == 4
+
+
+def test_a_colour_only_sequence_is_never_read_as_grey(tmp_path):
+    seq = make_layout(tmp_path, cameras=("image_2",))
+    grey = KittiOdometrySource(str(seq))
+    assert grey.default_channels == 1
+    with pytest.raises(DataError, match=r"00: no grey image folder \(image_0 / image_l\); it "
+                                        r"has image_2 \(colour\): choose with camera=grey, "
+                                        r"camera=colour"):
+        grey.table()
+    colour = open_source(f"kitti-odometry:{seq},camera=colour")
+    table = colour.table()
+    assert colour.default_channels == 3 and all("image_2" in r for r in table.refs)
+    assert colour.load_image(table.refs[1])[0, 0].tolist() == [1, 100, 200]
+
+
+def test_the_camera_option_picks_the_kind_and_the_channels_follow(tmp_path):
+    seq = make_layout(tmp_path, cameras=("image_0", "image_2", "image_3"))
+    for camera, folder, channels in (("grey", "image_0", 1), ("colour", "image_2", 3),
+                                     ("image_3", "image_3", 3), ("image_0", "image_0", 1)):
+        source = KittiOdometrySource(str(seq), camera=camera)
+        refs = source.table().refs
+        assert source.default_channels == channels and f"/{folder}/" in refs[0], camera
+        assert source.load_image(refs[0]).shape[2] == channels
+    with pytest.raises(DataError, match=r"no grey image folder \(image_1\); it has image_0 "
+                                        r"\(grey\), image_2 \(colour\), image_3 \(colour\)"):
+        KittiOdometrySource(str(seq), camera="image_1").table()
 
 
 def test_missing_images_and_times_txt(tmp_path):
@@ -192,8 +233,10 @@ def test_no_sequence(tmp_path):
         KittiOdometrySource(str(tmp_path)).table()
 
 
-@pytest.mark.parametrize("window", ["-1", "nan", "0"])
-def test_window_must_be_positive(tmp_path, window):
+@pytest.mark.parametrize("window, message", [("-1", "must be > 0, got -1.0"),
+                                             ("nan", "must be float, got 'nan'"),
+                                             ("0", "must be > 0, got 0.0")])
+def test_window_must_be_positive(tmp_path, window, message):
     seq = make_layout(tmp_path)
-    with pytest.raises(DataError, match="window must be a positive number"):
-        KittiOdometrySource(str(seq), window=float(window)).table()
+    with pytest.raises(ConfigError, match=f"dataset 'kitti-odometry': window {message}"):
+        open_source(f"kitti-odometry:{seq},window={window}")

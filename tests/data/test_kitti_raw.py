@@ -10,7 +10,7 @@ from PIL import Image
 
 from egoequiv.data.kitti_raw import VF, KittiRawSource, drive_categories, read_oxts
 from egoequiv.data.registry import open_source
-from egoequiv.errors import DataError
+from egoequiv.errors import ConfigError, DataError
 
 DRIVE = "kitti_raw/2011_09_26/2011_09_26_drive_0001_sync"
 
@@ -60,8 +60,9 @@ def test_real_drive_cameras(shared_data):
     table = quiet_table(grey)
     assert "image_00" in table.refs[0] and table.neighbours.window == 0.5
     assert grey.load_image(table.refs[0]).shape == (375, 1242, 1)
-    with pytest.raises(DataError, match="camera='image_9'"):
-        KittiRawSource(str(shared_data / DRIVE), camera="image_9").table()
+    with pytest.raises(ConfigError, match=r"dataset 'kitti-raw': camera must be one of "
+                                          r"\['image_00', .*\], got 'image_9'"):
+        KittiRawSource(str(shared_data / DRIVE), camera="image_9")
 
 
 def test_category_table_is_packaged():

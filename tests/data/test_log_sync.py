@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from egoequiv.data.log_sync import sync_options, within_log
-from egoequiv.errors import DataError
+from egoequiv.data.log_sync import EVERY, TOLERANCE, within_log
+from egoequiv.data.registry import open_source, source_class
+from egoequiv.errors import ConfigError
 
 
 def test_kept_times_lie_in_the_span_near_a_sample():
@@ -15,7 +16,13 @@ def test_kept_times_lie_in_the_span_near_a_sample():
     assert hi[keep].tolist() == [1, 2, 4]  # the sample after each kept time
 
 
-def test_sync_options_defaults_and_bad_values(tmp_path):
-    assert sync_options(tmp_path, {}) == (0.1, 1)
-    with pytest.raises(DataError, match="tolerance must be > 0 s and every >= 1"):
-        sync_options(tmp_path, {"every": 0})
+@pytest.mark.parametrize("name", ["video", "rosbag"])
+def test_both_log_sources_share_one_declaration_and_refuse_bad_values(tmp_path, name):
+    declared = source_class(name).options
+    assert declared["tolerance"] is TOLERANCE and declared["every"] is EVERY
+    assert (TOLERANCE.default, EVERY.default) == (0.1, 1)
+    for bad, message in (("every=0", "every must be > 0, got 0"),
+                         ("tolerance=-0.5", "tolerance must be > 0, got -0.5"),
+                         ("every=2.5", "every must be int, got '2.5'")):
+        with pytest.raises(ConfigError, match=rf"dataset '{name}': {message}"):
+            open_source(f"{name}:{tmp_path},{bad}")

@@ -10,7 +10,7 @@ from PIL import Image
 
 from egoequiv.data.registry import open_source
 from egoequiv.data.sun397 import Sun397Source
-from egoequiv.errors import DataError
+from egoequiv.errors import ConfigError, DataError
 
 CLASSES = ["/a/abbey", "/b/bakery/shop", "/y/youth_hostel"]
 
@@ -61,8 +61,9 @@ def test_split_option_and_root_folder(tmp_path):
     train1 = {r for r, s in zip(one.refs, one.split, strict=True) if s == "train"}
     train2 = {r for r, s in zip(two.refs, two.split, strict=True) if s == "train"}
     assert not train1 & train2
-    with pytest.raises(DataError, match="split=11"):
-        Sun397Source(str(tmp_path), split=11).table()
+    with pytest.raises(ConfigError, match="dataset 'sun397': split=11: SUN397 has partitions "
+                                          "1..10"):
+        open_source(f"sun397:{tmp_path},split=11")
     (tmp_path / "Partitions" / "Testing_02.txt").unlink()
     with pytest.raises(DataError, match="partition file Testing_02.txt not found"):
         Sun397Source(str(tmp_path), split=2).table()

@@ -23,12 +23,13 @@ def test_probe_eval_and_report(shared_data, tmp_path, capsys):
                  "--no-plots"]) == 0
     m = json.loads((tmp_path / "probe" / "metrics.json").read_text())
     assert m["method"] == "noise" and 0.6 < m["equivariance_error"] < 0.9
-    assert "top1" not in m and "mrr" in m  # features have no head: no head top-1 key
+    assert m["top1"] is None and "mrr" in m  # features have no head: no head top-1
     assert main(["probe", "--features", str(feats), "--dataset", spec, "--out",
                  str(tmp_path / "probe_rec"), "--metrics", "recognition", "--splits", "1",
                  "--no-plots"]) == 0
     rec = json.loads((tmp_path / "probe_rec" / "metrics.json").read_text())
-    assert "top1" not in rec and 0 <= rec["probe_top1"] <= 1
+    assert rec["top1"] is None and 0 <= rec["probe_top1"] <= 1
+    assert rec["probe_labels_per_class"] == 10 and rec["provenance"] == "probe"
     np.save(tmp_path / "bad.npy", np.zeros((4, 2)))
     assert main(["probe", "--features", str(tmp_path / "bad.npy"), "--dataset", spec,
                  "--out", str(tmp_path / "x")]) == 2

@@ -22,9 +22,11 @@ def task(shared_data):
     frames = load_frames(open_source(f"eth80:{shared_data}/eth80"), 16, 1, quiet=True)
     task = build_task(frames, Config())
     # patterns = exact view steps, so that a feature rotating with the view is exactly equivariant
-    for pairs in (task.pairs, task.test_pairs):
-        exact = (pairs.motion[:, None, :] == np.array(STEPS)[None]).all(axis=2)
-        pairs.pattern = np.where(exact.any(axis=1), exact.argmax(axis=1), -1)
+    def exact(pairs):
+        hit = (pairs.motion[:, None, :] == np.array(STEPS)[None]).all(axis=2)
+        return dataclasses.replace(pairs, pattern=np.where(hit.any(axis=1), hit.argmax(axis=1), -1))
+
+    task = dataclasses.replace(task, pairs=exact(task.pairs), test_pairs=exact(task.test_pairs))
     assert task.patterns.num_patterns == len(STEPS)
     return task
 

@@ -21,7 +21,7 @@ def test_random_batch_matches_brute_force():
     z_j = torch.randn(10, 7, generator=g, dtype=torch.float64)
     want = brute(mapped, z_j)
     assert continuous_equivariance_loss(mapped, z_j).item() == pytest.approx(want)
-    assert ContinuousEquivarianceLoss()(mapped, z_j).item() == pytest.approx(want)
+    assert ContinuousEquivarianceLoss("absolute")(mapped, z_j).item() == pytest.approx(want)
 
 
 def test_hand_case_and_gradient():
@@ -64,5 +64,11 @@ def test_relative_pull_divides_each_pair_by_its_own_displacement():
         want += sum((x - y) ** 2 for x, y in zip(m, b, strict=True)) / (move + floor)
     got = continuous_equivariance_loss(mapped, z_j, z_i, pull="relative")
     assert got.item() == pytest.approx(0.5 * want / 5)
+    wrapped = ContinuousEquivarianceLoss()(mapped, z_j, z_i=z_i)  # the method's default pull
+    assert wrapped.item() == pytest.approx(0.5 * want / 5)
     with pytest.raises(ValueError, match="needs z_i"):
         continuous_equivariance_loss(mapped, z_j, pull="relative")
+    with pytest.raises(ValueError, match=r"ContinuousEquivarianceLoss\(pull='relative'\): z_i"):
+        ContinuousEquivarianceLoss()(mapped, z_j)
+    with pytest.raises(ValueError, match="unknown pull 'sideways'"):
+        ContinuousEquivarianceLoss("sideways")

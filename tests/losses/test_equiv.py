@@ -57,7 +57,7 @@ def test_pair_form_matches_brute_force(form, margin):
     mapped, z_j, _, pattern = random_case(7)
     want = brute_equiv(mapped, z_j, pattern, margin, form)
     assert equivariance_loss(mapped, z_j, pattern, margin, form).item() == pytest.approx(want)
-    module = EquivarianceLoss(margin, form)
+    module = EquivarianceLoss(margin, form, pull="absolute")
     assert module(mapped, z_j, pattern).item() == pytest.approx(want)
 
 
@@ -70,7 +70,7 @@ def test_triplet_form_matches_brute_force(form, margin):
     got = equivariance_triplet_loss(own, z_j, z_neg, margin, form)
     assert got.item() == pytest.approx(want)
     module = EquivarianceLoss(margin, form, negatives="frames")
-    assert module(mapped, z_j, pattern, z_neg).item() == pytest.approx(want)
+    assert module(mapped, z_j, pattern, z_neg=z_neg).item() == pytest.approx(want)
 
 
 def test_hand_case_inside_at_and_beyond_margin():
@@ -150,7 +150,7 @@ def test_module_frames_picks_own_map():
     mapped, z_j, z_neg, pattern = random_case(10)
     own = torch.stack([mapped[k, int(pattern[k])] for k in range(len(pattern))])
     module = EquivarianceLoss(negatives="frames")
-    assert module(mapped, z_j, pattern, z_neg).item() == pytest.approx(
+    assert module(mapped, z_j, pattern, z_neg=z_neg).item() == pytest.approx(
         brute_triplet(own, z_j, z_neg, 1.0, "legacy")
     )
     with pytest.raises(ValueError, match="z_neg"):
@@ -159,8 +159,8 @@ def test_module_frames_picks_own_map():
 
 def test_module_maps_ignores_z_neg():
     mapped, z_j, z_neg, pattern = random_case(11)
-    module = EquivarianceLoss()
-    assert module(mapped, z_j, pattern, z_neg).item() == module(mapped, z_j, pattern).item()
+    module = EquivarianceLoss(pull="absolute")
+    assert module(mapped, z_j, pattern, z_neg=z_neg).item() == module(mapped, z_j, pattern).item()
 
 
 @pytest.mark.parametrize(
@@ -171,7 +171,7 @@ def test_pattern_out_of_range_raises(bad):
     with pytest.raises(ValueError, match=r"\[0, 4\)"):
         equivariance_loss(mapped, z_j, bad)
     with pytest.raises(ValueError, match=r"\[0, 4\)"):
-        EquivarianceLoss(negatives="frames")(mapped, z_j, bad, z_neg)
+        EquivarianceLoss(negatives="frames")(mapped, z_j, bad, z_neg=z_neg)
 
 
 @pytest.mark.parametrize(
@@ -199,6 +199,9 @@ def test_module_rejects_unknown_options():
         EquivarianceLoss(negatives="pairs")
     with pytest.raises(ValueError, match="legacy, hadsell"):
         EquivarianceLoss(form="cosine")
+    with pytest.raises(ValueError, match="EquivarianceLoss: unknown pull 'sideways'; valid: "
+                                         "absolute, relative"):
+        EquivarianceLoss(pull="sideways")
 
 
 def brute_relative(mapped, z_i, z_j, pattern, margin, form, eps=1e-3, floor=0.1):
@@ -219,6 +222,15 @@ def test_relative_pull_matches_brute_force(form):
     want = brute_relative(mapped, z_i, z_j, pattern, 1.0, form)
     got = equivariance_loss(mapped, z_j, pattern, 1.0, form, z_i=z_i, pull="relative")
     assert got.item() == pytest.approx(want)
+    assert EquivarianceLoss(1.0, form)(mapped, z_j, pattern, z_i=z_i).item() == \
+        pytest.approx(want)  # the wrapper's default pull is the method's
+
+
+def test_module_with_the_relative_pull_needs_z_i():
+    mapped, z_j, _, pattern = random_case(4)
+    with pytest.raises(ValueError, match=r"EquivarianceLoss\(pull='relative'\): z_i \(B, D\) "
+                                         "is required"):
+        EquivarianceLoss()(mapped, z_j, pattern)
 
 
 def test_relative_pull_charges_a_small_motion_predicted_worse_than_no_change():

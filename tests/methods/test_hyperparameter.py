@@ -4,7 +4,7 @@ import pytest
 
 from egoequiv.config import load_config
 from egoequiv.errors import ConfigError
-from egoequiv.methods import METHODS, Method, all_hyperparameters, resolve_config
+from egoequiv.methods import METHODS, Method, Needs, all_hyperparameters, resolve_config
 from egoequiv.methods.hyperparameter import Hyperparameter, declared
 from egoequiv.training.checkpoint import load_run
 
@@ -63,7 +63,7 @@ def test_parse_casts_to_the_defaults_type():
 class _Shrink(Method):
     """A method from outside the package: its own key, no other file touched."""
 
-    pairs = "all"
+    requires = Needs(pairs="all")
     hyperparameters = {"shrink_weight": Hyperparameter(1.0, "weight of the pull")}
 
     def unsupervised(self, z, batch):

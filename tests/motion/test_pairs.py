@@ -1,8 +1,18 @@
+import dataclasses
+
 import numpy as np
+import pytest
 
 from egoequiv.data.motor import MotorSpec
 from egoequiv.data.table import FrameTable, NeighbourRule
-from egoequiv.motion.pairs import are_neighbours, neighbour_pairs, sample_negatives
+from egoequiv.motion.pairs import (
+    NEGATIVE_TRIES,
+    are_neighbours,
+    negatives_warning,
+    neighbour_pairs,
+    sample_negatives,
+)
+from egoequiv.motion.patterns import fit_patterns
 
 
 def video_table(times_per_seq, window=1.0):
@@ -70,5 +80,48 @@ def test_view_pairs_are_adjacent_viewpoints_both_ways():
 def test_negatives_are_never_neighbours():
     table = video_table([np.arange(0, 5, 0.1), np.arange(0, 5, 0.1)], window=0.5)
     pool = np.arange(len(table))
-    a, b = sample_negatives(table, pool, 500, np.random.default_rng(0))
-    assert not are_neighbours(table, a, b).any()
+    neg = sample_negatives(table, pool, 500, np.random.default_rng(0))
+    assert not are_neighbours(table, neg.i, neg.j).any() and neg.neighbours == 0
+
+
+def rejection_sample(table, pool, count, rng, tries):
+    """The sampling written out pair by pair: draw a, b; redraw each b that is a
+    neighbour of its a, all such b's of one round at once, at most ``tries`` rounds."""
+    a, b = rng.choice(pool, size=count), rng.choice(pool, size=count)
+    for _ in range(tries):
+        bad = [k for k in range(count) if are_neighbours(table, a[k:k + 1], b[k:k + 1])[0]]
+        if not bad:
+            break
+        b[bad] = rng.choice(pool, size=len(bad))
+    return a, b
+
+
+@pytest.mark.parametrize("window, left_over", [(0.5, "none"), (2.0, "some"), (10.0, "all")])
+def test_neighbours_left_among_negatives_are_counted_and_draws_unchanged(window, left_over):
+    # one sequence of 0..2.75 s: a 10 s window makes every pair a neighbour, 2 s most of them
+    table = video_table([np.arange(0, 3, 0.25)], window=window)
+    pool = np.arange(len(table))
+    neg = sample_negatives(table, pool, 200, np.random.default_rng(3))
+    a, b = rejection_sample(table, pool, 200, np.random.default_rng(3), NEGATIVE_TRIES)
+    assert np.array_equal(neg.i, a) and np.array_equal(neg.j, b)
+    left = sum(bool(are_neighbours(table, a[k:k + 1], b[k:k + 1])[0]) for k in range(200))
+    assert neg.neighbours == left
+    assert {"none": left == 0, "some": 0 < left < 200, "all": left == 200}[left_over]
+
+
+def test_negatives_warning_names_the_count():
+    text = negatives_warning(5, 80, "training batches")
+    assert text.startswith("training batches: 5 of 80 negative pairs are neighbours")
+    assert "\n" not in text
+
+
+def test_pairs_are_frozen_and_assigned_anew():
+    table = video_table([np.arange(0, 5, 0.1)], window=0.3)
+    pairs = neighbour_pairs(table)
+    patterns = fit_patterns(pairs.motion, 2, seed=0)
+    assigned = pairs.assigned(patterns)
+    assert (pairs.pattern == -1).all()  # the unassigned pairs are untouched
+    assert np.array_equal(assigned.pattern, patterns.assign(pairs.motion))
+    assert (assigned.pattern >= 0).any()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pairs.pattern = assigned.pattern

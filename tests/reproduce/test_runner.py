@@ -42,7 +42,15 @@ def test_tiny_protocol_end_to_end_and_resume(tmp_path):
     assert cv["config"]["validation_fraction"] == TINY.validation_fraction
     text = report.read_text()
     assert text.index("## Conclusions") < text.index("## Results")
-    assert (tmp_path / "figures" / "equivariance_per_pattern.png").exists()
+    for figure in ("results_top1.png", "results_equivariance.png"):  # egoequiv report's
+        assert (tmp_path / "figures" / figure).exists() and f"figures/{figure}" in text
+    # the same runs through egoequiv report: the same cells
+    from egoequiv.evaluation.report import write_report
+
+    again_text = write_report([tmp_path / "runs" / "final", tmp_path / "runs" / "controls"],
+                              tmp_path / "report").read_text()
+    table = [line for line in text.splitlines() if line.startswith("| equiv+drlim |")][0]
+    assert table in again_text
     for key in ("val_top1", "equivariance_heldout", "learned_map_heldout"):
         assert (tmp_path / "figures" / f"curve_{key}.png").exists()
         assert f"figures/curve_{key}.png" in text

@@ -48,7 +48,7 @@ def test_documented_variants_train(tmp_path, eth80, overrides):
     assert metrics["equivariance_error"] > 0
     if overrides.get("equiv_negatives") == "frames":
         run = load_run(tmp_path / "checkpoint.pt")
-        assert run.method.negatives  # the triplet form draws random frames
+        assert run.method.needs(run.method.hp).negatives  # the triplet form: random frames
     if overrides.get("feature_layer") == "fc1":
         assert metrics["feature_dim"] == 16
 
@@ -138,6 +138,26 @@ def test_train_and_eval_write_the_same_numbers_for_one_checkpoint(tmp_path, eth8
     for key in ("top1", "probe_top1", "equivariance_error", "equivariance_error_per_pattern",
                 "learned_map_error", "learned_map_error_per_pattern"):
         assert evaluated[key] == metrics[key], key
+
+
+def test_the_probes_use_the_runs_own_labels_per_class_and_the_report_says_so(tmp_path, eth80):
+    from egoequiv.cli.main import main
+    from egoequiv.evaluation.report import write_report
+
+    metrics = train(tiny(method="equiv", labels_per_class=3), eth80, tmp_path / "r",
+                    quiet=True)
+    assert (metrics["labels_per_class"], metrics["probe_labels_per_class"]) == (3, 3)
+    ckpt = str(tmp_path / "r" / "checkpoint.pt")
+    assert main(["eval", "--checkpoint", ckpt, "--device", "cpu", "--no-plots",
+                 "--metrics", "recognition"]) == 0
+    assert json.loads((tmp_path / "r" / "eval" / "metrics.json").read_text())[
+        "probe_labels_per_class"] == 3
+    assert main(["eval", "--checkpoint", ckpt, "--device", "cpu", "--no-plots", "--metrics",
+                 "recognition", "--labels-per-class", "7", "--out", str(tmp_path / "e7")]) == 0
+    e7 = json.loads((tmp_path / "e7" / "metrics.json").read_text())
+    assert (e7["labels_per_class"], e7["probe_labels_per_class"]) == (3, 7)
+    text = write_report([tmp_path / "r"], tmp_path / "rep").read_text()
+    assert "Labelled training frames per class behind top-1: equiv 3 (probes 3)." in text
 
 
 def test_validation_split_holds_out_training_instances_never_test(tmp_path, eth80):
