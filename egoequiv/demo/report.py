@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from egoequiv.demo.plan import DemoPlan
+from egoequiv.evaluation.conclusions import SPREAD
 from egoequiv.evaluation.report import conclusion_section, dataset_section, meanings
 from egoequiv.utils.atomic import atomic_write_text
 
@@ -27,8 +28,8 @@ def write_demo_report(out: Path, plan: DemoPlan, results: dict, runs: dict) -> P
         f"(torch {torch.__version__}).",
         "",
         "The data are rendered by egoequiv itself (pybullet), so these are our figures on "
-        "our data, not the paper's numbers. Cells are mean ± std (sample std) over label "
-        "splits; each split has its own labelled subset and seed.",
+        "our data, not the paper's numbers. Cells: " + SPREAD + "; each split has its own "
+        "labelled subset and seed.",
         "",
         "## Conclusions",
         "",

@@ -20,6 +20,11 @@ from egoequiv.evaluation.suite import COLUMNS
 #: suite's registry (columns with a direction)
 MEASURES = [(c.key, c.label or c.title, c.higher_is_better) for c in COLUMNS
             if c.higher_is_better is not None]
+#: each measure's score of no information (``Column.null``), where it has one
+NULLS = {c.key: c.null for c in COLUMNS if c.null is not None}
+#: what every table's ± is taken over, in the words every report uses
+SPREAD = ("mean ± sample std over a method's runs (its seeds and label splits; one run: no "
+          "± shown)")
 
 #: what a warning's kind means for the numbers next to it
 WARNING_MEANINGS = [
@@ -101,18 +106,26 @@ def conclusions(runs: list[dict]) -> list[str]:
         if len(stats) < 2:
             continue
         order = sorted(stats, key=lambda m: stats[m][0], reverse=higher)
-        best, second = order[0], order[1]
+        null = NULLS.get(key)
+        beats = [m for m in order if null is None or
+                 (stats[m][0] > null if higher else stats[m][0] < null)]
+        if not beats:  # a "best" no better than no information would mislead
+            lines.append(f"- **{name}**: none beats no information ({null:g}); closest "
+                         f"{order[0]} ({fmt(*stats[order[0]][:2])}).")
+            continue
+        best = beats[0]
+        second = next(m for m in order if m != best)
         (mb, sb, _), (ms, ss, _) = stats[best], stats[second]
         gap = abs(mb - ms)
         spread = max((s for s in (sb, ss) if s is not None), default=None)
         if spread is None:
-            verdict = "one split each: no spread to judge the gap by"
+            verdict = "one run each: no spread to judge the gap by"
         elif is_clear(gap, spread):
-            verdict = f"a clear gap: {gap:.{decimals(spread)}f}, more than twice the largest " \
-                      f"split std ({spread:.{decimals(spread)}f})"
+            verdict = f"a clear gap: {gap:.{decimals(spread)}f}, more than twice the larger " \
+                      f"std over runs ({spread:.{decimals(spread)}f})"
         else:
-            verdict = f"the gap {gap:.{decimals(spread)}f} is within twice the largest split " \
-                      f"std ({spread:.{decimals(spread)}f}): not a reliable difference"
+            verdict = f"the gap {gap:.{decimals(spread)}f} is within twice the larger std " \
+                      f"over runs ({spread:.{decimals(spread)}f}): not a reliable difference"
         lines.append(f"- **{name}**: best {best} ({fmt(mb, sb)}), then {second} "
                      f"({fmt(ms, ss)}); {verdict}.")
     errors = {m: mean_std([r.get("equivariance_error") for r in rs]) for m, rs in methods.items()}

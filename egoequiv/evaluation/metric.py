@@ -27,6 +27,8 @@ class Column:
     group: str  # which of the report's tables
     higher_is_better: bool | None = None  # None: no conclusion is drawn on it
     label: str = ""  # the name in the conclusions (default: title)
+    null: float | None = None  # the score of no information (R² 0, AUROC 0.5, the identity's
+    #                            error 1.0): "best" only among results that beat it
 
 
 @dataclass(frozen=True)

@@ -30,34 +30,67 @@ def _save(fig, path) -> Path:
     return path
 
 
+def _colours(n: int) -> list:
+    """``n`` distinct colours: tab10 up to 10 series, tab20 up to 20, then a continuous map."""
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](k) for k in range(n)]
+    if n <= 20:
+        return [colormaps["tab20"](k) for k in range(n)]
+    return [colormaps["turbo"](k / (n - 1)) for k in range(n)]
+
+
+def _spread(errors, name, size: int):
+    """The std bars of one series, or None when no value has one (one split: no spread)."""
+    if not errors or name not in errors or all(v is None for v in errors[name]):
+        return None
+    return np.array([0.0 if v is None else v for v in errors[name]], float)
+
+
 def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
               ylabel: str = "", xlabels: Sequence[str] | None = None,
               errors: dict[str, Sequence[float | None]] | None = None,
-              reference: float | None = None, reference_label: str = "") -> Path:
-    """Grouped bars: one series per key of ``groups`` (None values left out), optional std
-    bars, and an optional dashed reference line (the identity's 1.0, chance accuracy)."""
+              reference: float | None = None, reference_label: str = "",
+              zoom: bool = False) -> Path:
+    """Grouped bars: one series per key of ``groups`` (None values left out), each in its own
+    colour, std bars where some value has a spread, and an optional dashed reference line
+    (the identity's 1.0, chance accuracy). ``zoom``: points instead of bars, on an axis
+    spanning the values and the reference only (errors that all lie near 1.0 stay legible)."""
     n = max((len(v) for v in groups.values()), default=0)
-    fig = _figure(max(4.0, 0.6 * n * max(1, len(groups)) + 2), 3.5)
+    series = max(1, len(groups))
+    fig = _figure(min(12.0, max(5.0, 0.35 * n * series + 3)), 3.8)
     ax = fig.add_subplot(111)
-    width = 0.8 / max(1, len(groups))
-    for k, (name, values) in enumerate(groups.items()):
+    width = 0.8 / series
+    shown = []
+    for k, ((name, values), colour) in enumerate(zip(groups.items(), _colours(len(groups)))):
         vals = np.array([np.nan if v is None else v for v in values], float)
-        err = None
-        if errors and name in errors:
-            err = np.array([0.0 if v is None else v for v in errors[name]], float)
-        ax.bar(np.arange(len(vals)) + k * width, vals, width, yerr=err, label=name, capsize=3)
-    ax.set_xticks(np.arange(n) + width * (len(groups) - 1) / 2)
+        err = _spread(errors, name, len(vals))
+        x = np.arange(len(vals)) + k * width
+        if zoom:
+            ax.errorbar(x, vals, yerr=err, fmt="o", color=colour, label=name, capsize=3,
+                        markersize=5)
+        else:
+            ax.bar(x, vals, width, yerr=err, label=name, capsize=3, color=colour)
+        shown += [v for v in (vals if err is None else np.r_[vals - err, vals + err])
+                  if np.isfinite(v)]
+    ax.set_xticks(np.arange(n) + width * (series - 1) / 2)
     labels = list(xlabels) if xlabels else [str(i) for i in range(n)]
     slanted = n > 6 or max((len(x) for x in labels), default=0) > 12
     ax.set_xticklabels(labels, rotation=30 if slanted else 0, ha="right" if slanted else "center",
-                       fontsize=8)
+                       fontsize=9)
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1, label=reference_label)
+        shown.append(reference)
+    if zoom and shown:
+        lo, hi = min(shown), max(shown)
+        pad = 0.08 * (hi - lo) if hi > lo else 0.05 * abs(hi) or 0.05
+        ax.set_ylim(lo - pad, hi + pad)
     ax.ticklabel_format(axis="y", useOffset=False)
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
     ax.set_ylabel(ylabel)
     if len(groups) > 1 or reference_label:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
@@ -66,7 +99,7 @@ def plot_equivariance_per_pattern(per_pattern: Sequence[float | None], path,
     return plot_bars({"refitted M'_g": per_pattern}, path,
                      title or "Equivariance error per pattern",
                      "mean ||M'z_i - z_j|| / ||z_i - z_j||", names, reference=1.0,
-                     reference_label="identity map (no change)")
+                     reference_label="identity map (no change)", zoom=True)
 
 
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path,
@@ -153,15 +186,15 @@ def plot_retrieval_grid(images: np.ndarray, queries: np.ndarray, neighbours: np.
 def plot_curves(series: dict[str, Sequence[tuple[float, float]]], path, title: str = "",
                 xlabel: str = "iteration", ylabel: str = "") -> Path:
     """One line per named series of (x, y) points, e.g. a measurement logged in training."""
-    fig = _figure(5.5, 3.4)
+    fig = _figure(6.0, 3.6)
     ax = fig.add_subplot()
-    for name, points in series.items():
+    for (name, points), colour in zip(series.items(), _colours(len(series))):
         if points:
-            ax.plot(*zip(*points), marker="o", ms=3, label=name)
+            ax.plot(*zip(*points), marker="o", ms=3, label=name, color=colour)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     if len(series) > 1:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)

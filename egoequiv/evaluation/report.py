@@ -14,6 +14,7 @@ from pathlib import Path
 
 from egoequiv.evaluation import record
 from egoequiv.evaluation.conclusions import (
+    SPREAD,
     conclusions,
     fmt,
     mean_std,
@@ -107,6 +108,38 @@ def label_counts(methods: dict[str, list[dict]]) -> str | None:
         if parts else None
 
 
+#: fewer logged losses than this make no curve worth drawing
+MIN_CURVE_POINTS = 5
+
+
+def loss_curves(methods: dict[str, list[dict]]) -> dict[str, list]:
+    """Each method's training loss (its first run's metrics.csv) over its first logged value,
+    for methods that logged at least ``MIN_CURVE_POINTS`` losses."""
+    curves = {}
+    for n, rs in methods.items():
+        first = min(rs, key=lambda r: r.get("label_split") or 0)
+        log = Path(first.get("_path") or "").parent / "metrics.csv"
+        points = read_metrics_csv(log).get("loss", []) if first.get("_path") and \
+            log.exists() else []
+        if len(points) >= MIN_CURVE_POINTS and points[0][1]:
+            curves[n] = [(x, y / points[0][1]) for x, y in points]
+    return curves
+
+
+def ranking_chance(runs: list[dict]) -> str | None:
+    """The ranking scores' candidate count and chance level, so a hits@10 of 1.0 over 25
+    candidates reads as what it is."""
+    counts = sorted({r["ranking_candidates"] for r in runs if r.get("ranking_candidates")})
+    if not counts:
+        return None
+    c = counts[0] if len(counts) == 1 else None
+    where = f"{c} candidates per query" if c else \
+        f"{counts[0]}–{counts[-1]} candidates per query"
+    c = c or counts[0]
+    return (f"Ranking: {where}; chance hits@1 = 1/{c} = {1 / c:.3f}, hits@10 = "
+            f"{min(1.0, 10 / c):.3f}, MRR ≈ {sum(1 / k for k in range(1, c + 1)) / c:.3f}.")
+
+
 def summarise(runs: list[dict]) -> dict[str, dict]:
     """{method: {column: {"mean", "std", "n"}}} over the runs of each method."""
     out: dict[str, dict] = {}
@@ -132,6 +165,8 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
             lines += [f"**{group}**", "", *table, ""]
             if "top1" in keys and (counts := label_counts(methods)):
                 lines += [counts, ""]
+            if "mrr" in keys and (chance := ranking_chance(runs)):
+                lines += [chance, ""]
     warned = warning_lines(runs)
     if warned:
         lines += ["**Warnings** (they qualify the numbers above):", "", *warned, ""]
@@ -139,22 +174,19 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
     acc = [mean_std([r.get("top1") for r in methods[n]]) for n in names]
     classes = next((r.get("num_classes") for r in runs if r.get("num_classes")), None)
     if any(a[0] is not None for a in acc):
+        spread = "mean ± std over runs" if any(a[2] > 1 for a in acc) else "one run each"
         plot_bars({"top-1": [a[0] for a in acc]}, out_dir / f"{slug}_top1.png",
-                  f"{title}: top-1 accuracy per method (mean ± std over splits)", "top-1",
+                  f"{title}: top-1 accuracy per method ({spread})", "top-1",
                   names, errors={"top-1": [a[1] for a in acc]},
                   reference=1 / classes if classes else None,
                   reference_label=f"chance (1/{classes})" if classes else "")
         lines += [f"![top-1]({image_prefix}{slug}_top1.png)", ""]
-    curves = {}
-    for n in names:  # the training loss of each method's first run, from its metrics.csv
-        first = min(methods[n], key=lambda r: r.get("label_split") or 0)
-        log = Path(first.get("_path", "")).parent / "metrics.csv"
-        if first.get("_path") and log.exists():
-            curves[n] = read_metrics_csv(log).get("loss", [])
-    if any(curves.values()):
+    curves = loss_curves(methods)
+    if curves:
         plot_curves(curves, out_dir / f"{slug}_loss_curves.png",
-                    f"{title}: training loss per method (first split; from metrics.csv)",
-                    ylabel="loss")
+                    f"{title}: training loss / its first logged value\n(first run of each "
+                    "method; the methods' losses differ in kind: only their shapes compare)",
+                    ylabel="loss / first loss")
         lines += [f"![training loss]({image_prefix}{slug}_loss_curves.png)", ""]
     series, errors = {}, {}
     labels = next((r.get("pattern_labels") for r in runs if r.get("pattern_labels")), None)
@@ -170,7 +202,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
         plot_bars(series, out_dir / f"{slug}_equivariance.png",
                   f"{title}: equivariance error per motion pattern (refitted maps)",
                   "||M'z(x) - z(gx)|| / ||z(x) - z(gx)||", names_g, errors=errors,
-                  reference=1.0, reference_label="identity map (no change)")
+                  reference=1.0, reference_label="identity map (no change)", zoom=True)
         lines += [f"![equivariance error per pattern]({image_prefix}{slug}_equivariance.png)",
                   ""]
     return lines
@@ -203,7 +235,7 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
     skipped: list[str] = []
     runs = gather(run_dirs, skipped)
     lines = ["# Report", "", f"{len(runs)} runs from: " + ", ".join(map(str, run_dirs)), "",
-             "Cells: mean ± std over seeds (sample std); n = runs that measured the column. "
+             f"Cells: {SPREAD}; n = runs that measured the column. "
              "Definitions: docs/evaluation.md.", ""]
     if not runs:
         lines.append("No metrics.json found.")

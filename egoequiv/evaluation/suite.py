@@ -197,12 +197,13 @@ REGISTRY: tuple[Metric, ...] = (
            (Column("equivariance_error", "equiv. error", "mean over motion patterns of "
                    "||M'_g z(x) - z(gx)|| / ||z(x) - z(gx)|| on test pairs, M'_g refitted by "
                    "ridge least squares on training pairs (1 = no better than the identity "
-                   "map)", EQUIVARIANCE, False, "equivariance error (refitted maps)"),),
+                   "map)", EQUIVARIANCE, False, "equivariance error (refitted maps)",
+                   null=1.0),),
            stages=("train", "validation", "final")),
     Metric("learned_maps", _learned_maps,
            ("learned_map_error", "learned_map_error_per_pattern"),
            (Column("learned_map_error", "learned-map error", "the same error with the "
-                   "model's own learned maps M_g", EQUIVARIANCE, False),),
+                   "model's own learned maps M_g", EQUIVARIANCE, False, null=1.0),),
            stages=("train", "validation", "final")),
     Metric("composite", _composite,
            ("composite_equivariance_error", "composite_equivariance_error_per_composite"),
@@ -211,7 +212,7 @@ REGISTRY: tuple[Metric, ...] = (
     Metric("slowness", _slowness, ("slowness_auroc", "slowness_auroc_train"),
            (Column("slowness_auroc", "slowness AUROC", "AUROC of feature distance "
                    "separating temporal neighbours from non-neighbours among test frames "
-                   "(1 = perfectly slow features)", EQUIVARIANCE, True),
+                   "(1 = perfectly slow features)", EQUIVARIANCE, True, null=0.5),
             Column("slowness_auroc_train", "AUROC (train)", "the same on training frames",
                    EQUIVARIANCE)),
            stages=("final",)),
@@ -226,7 +227,8 @@ REGISTRY: tuple[Metric, ...] = (
            stages=("final",)),
     Metric("egomotion", _egomotion, ("egomotion_r2", "egomotion_r2_per_dim"),
            (Column("egomotion_r2", "egomotion R²", "R^2 of ridge regression from (z(x), "
-                   "z(gx)) to the motion, mean over motion dimensions", EQUIVARIANCE, True),)),
+                   "z(gx)) to the motion, mean over motion dimensions", EQUIVARIANCE, True,
+                   null=0.0),)),
     Metric("next_best_view", _next_best_view, ("next_best_view",),
            (Column("nbv_chosen", "NBV chosen", "next-best-view: accuracy after the motion "
                    "whose predicted view is least uncertain (entropy), classifying from both "

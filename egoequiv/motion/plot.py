@@ -25,8 +25,10 @@ def plot_motion_patterns(pairs: Pairs, patterns: MotionPatterns, spec: MotorSpec
                          path: str | Path, dims: tuple[int, int] = (0, 1),
                          max_points: int = 5000, title: str = "") -> Path:
     """Scatter of pair motions (two motor dimensions), coloured by pattern; grey = no
-    pattern (near-zero or not representative); crosses = centres, each labelled with its
-    purity ratio (``motion.patterns.purity``; "MIXED" at or above ``MIXED_RATIO``)."""
+    pattern (near-zero or not representative); centres as white-filled markers with a
+    coloured edge, drawn over the points without hiding them. Each legend entry gives the
+    pattern's spread ratio (``motion.patterns.purity``: lower is purer; "MIXED" at or above
+    ``MIXED_RATIO``)."""
     plt = _pyplot()
     rng = np.random.default_rng(0)
     show = rng.permutation(len(pairs))[:max_points]
@@ -34,19 +36,22 @@ def plot_motion_patterns(pairs: Pairs, patterns: MotionPatterns, spec: MotorSpec
     a, b = dims if spec.dim > 1 else (0, 0)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     ax.scatter(m[g < 0, a], m[g < 0, b], s=4, c="lightgrey", label="no pattern")
-    cmap = plt.get_cmap("tab10")
+    cmap = plt.get_cmap("tab10" if patterns.num_patterns <= 10 else "tab20")
     centres = patterns.centres_in_units()
     pure = purity(pairs.motion, pairs.pattern, patterns)
     for k in range(patterns.num_patterns):
         sel = g == k
         ratio = pure["ratio"][k]
-        note = "" if ratio is None else f" (purity {ratio:.2f}" + (
+        note = "" if ratio is None else f" (spread {ratio:.2f}" + (
             ", MIXED)" if ratio >= MIXED_RATIO else ")")
-        ax.scatter(m[sel, a], m[sel, b], s=5, color=cmap(k % 10), label=f"pattern {k}{note}")
-        ax.scatter(centres[k, a], centres[k, b], marker="x", s=80, color="black")
+        colour = cmap(k % cmap.N)
+        ax.scatter(m[sel, a], m[sel, b], s=5, color=colour, label=f"pattern {k}{note}")
+        ax.scatter(centres[k, a], centres[k, b], marker="o", s=60, facecolor="white",
+                   edgecolor=colour, linewidth=2, alpha=0.9, zorder=3)
     ax.set_xlabel(f"Δ{spec.names[a]} ({spec.units[a] or 'units'})")
     ax.set_ylabel(f"Δ{spec.names[b]} ({spec.units[b] or 'units'})")
-    ax.set_title(title or "pair motions and their motion patterns")
+    ax.set_title(title or "pair motions and their motion patterns (o: centre; spread ratio: "
+                          "lower is purer)", fontsize=9)
     ax.legend(fontsize=7, markerscale=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     path = Path(path)

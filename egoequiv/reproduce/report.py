@@ -13,7 +13,7 @@ import platform
 import re
 from pathlib import Path
 
-from egoequiv.evaluation.conclusions import MEASURES, is_clear, mean_std, summary
+from egoequiv.evaluation.conclusions import MEASURES, SPREAD, is_clear, mean_std, summary
 from egoequiv.evaluation.plots import plot_curves
 from egoequiv.evaluation.report import conclusion_section, dataset_section
 from egoequiv.reproduce.controls import CONTROLS
@@ -72,6 +72,31 @@ def _distinct(warnings: list[str]) -> list[str]:
             for ws in kinds.values()]
 
 
+def _times(seconds: float, finals: dict[str, list[dict]]) -> str:
+    """This call's wall time, and the final runs' own time summed over every call (a
+    resumed protocol's last call alone would understate it)."""
+    own = sum(r.get("total_seconds") or 0.0 for rs in finals.values() for r in rs)
+    return (f"this call {seconds / 60:.1f} min; the final runs' training and measuring "
+            f"{own / 60:.1f} min summed over every call")
+
+
+def close_choices(chosen: dict, results: dict) -> list[str]:
+    """Validation choices whose runner-up scored within the noise: twice the std of the
+    method's final top-1 over label splits (the spread the choice is judged by)."""
+    lines = []
+    for name, c in chosen.items():
+        scores = sorted(((v, k) for k, v in c["validation_top1"].items() if v is not None),
+                        reverse=True)
+        top = results.get(name, {}).get("top1") or {}
+        if len(scores) < 2 or top.get("std") is None:
+            continue
+        (best, at), (second, other) = scores[0], scores[1]
+        if not is_clear(best - second, top["std"]):
+            lines.append(f"- {name}: {at} ({best:.4f}) over {other} ({second:.4f}); gap "
+                         f"{best - second:.4f}, final top-1 std {top['std']:.3f}.")
+    return lines
+
+
 def control_lines(results: dict, names: list[str]) -> list[str]:
     """Each method's refitted equivariance error against the controls'."""
     lines = []
@@ -109,10 +134,10 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
     lines = [f"# egoequiv reproduce {protocol.name}{' --quick' if quick else ''}", "",
              f"{protocol.title}. Data `{dataset}`" + (f", labels from `{labelled}`"
                                                       if labelled else "")
-             + f"; {protocol.splits} label splits; wall time {seconds / 60:.1f} min on "
+             + f"; {protocol.splits} label splits; {_times(seconds, finals)} on "
                f"{platform.machine()}.", "",
              "## Conclusions", "",
-             "Cells are mean ± sample std over label splits. A gap is *clear* when it exceeds "
+             f"Cells: {SPREAD}. A gap is *clear* when it exceeds "
              "twice the larger standard deviation; otherwise it is inside the noise. "
              "Equivariance errors are relative to \"no change\" (the identity map scores 1.0).",
              "", *conclusion_section("The methods and the controls", runs),
@@ -140,6 +165,11 @@ def write_results(out: Path, protocol: Protocol, dataset: str, labelled: str | N
                            for k, v in c["validation_top1"].items())
         lam = "–" if c["lam"] is None else f"{c['lam']:g}"
         lines.append(f"| {n} | {c['lr']:g} | {lam} | {c['iters']} | {scores} |")
+    close = close_choices(chosen, results)
+    if close:
+        lines += ["", "**Choices inside the noise** (the runner-up's validation top-1 within "
+                  "twice the method's std of final top-1 over splits; another machine or seed "
+                  "may choose the other value):", "", *close]
     fixed = ", ".join(f"{k}={v}" for k, v in protocol.config.items())
     lines += ["", f"Fixed, not searched: {fixed}; iteration budget {protocol.budget}, "
               f"validation measured every {protocol.monitor_every} iterations, patience "
@@ -170,5 +200,10 @@ def _curve_plots(histories: dict[str, list[dict]], figures: Path) -> list[str]:
         plot_curves(series, figures / f"curve_{key}.png",
                     f"{CURVES[key]}: each method's chosen validation run", ylabel=key)
         lines += [f"![{CURVES[key]}](figures/curve_{key}.png)", ""]
-    return (["## Learning curves (validation split; has training flattened?)", "", *lines]
-            if lines else [])
+    why = ("The curves are measured during training on held-out *training* sequences (maps "
+           "refitted on the other training pairs) and on the validation frames; the tables' "
+           "errors use maps fitted on every training pair, scored on the test pairs. So a "
+           "curve's last point and the table's number are different measurements and may "
+           "differ.")
+    return (["## Learning curves (validation split; has training flattened?)", "", why, "",
+             *lines] if lines else [])

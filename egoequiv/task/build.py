@@ -59,8 +59,10 @@ class Task:
                        test_pairs=self.test_pairs.assigned(patterns))
 
 
-def split_frames(frames: Frames, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """The source's own split, else whole sequences, else one sequence cut in time."""
+def split_frames(frames: Frames, test_fraction: float, time_chunks: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The source's own split, else whole sequences, else one sequence cut in time
+    (``split_in_time``)."""
     table = frames.table
     if table.split is not None:
         train, test = np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
@@ -73,9 +75,46 @@ def split_frames(frames: Frames, test_fraction: float) -> tuple[np.ndarray, np.n
         test_seqs = rng.choice(seqs, n_test, replace=False)
         is_test = np.isin(table.sequence, test_seqs)
         return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+    return split_in_time(table, test_fraction, time_chunks)
+
+
+def split_in_time(table, test_fraction: float, chunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence cut into ``chunks`` runs of consecutive frames, a ``test_fraction`` of
+    them, spread along the recording, held out; so the two halves of a manoeuvre can reach
+    both sides. Pairs are built within each side, so none spans a cut; the test frame at
+    each cut is dropped as well, so no test frame is the next frame of a training frame."""
     order = np.argsort(table.time, kind="stable")
-    cut = int(round(len(order) * (1 - test_fraction)))
-    return np.sort(order[:cut]), np.sort(order[cut:])
+    chunks = max(1, min(chunks, len(order) // 4))
+    bounds = np.linspace(0, len(order), chunks + 1).round().astype(int)
+    # chunk c is held out when the running count of test chunks steps up at c
+    steps = np.floor((np.arange(chunks) + 1) * test_fraction + 1e-9) - \
+        np.floor(np.arange(chunks) * test_fraction + 1e-9)
+    is_test = steps.astype(bool) if chunks > 1 else np.array([False])
+    if chunks == 1 or not is_test.any():  # one cut: the end of the recording is held out
+        cut = int(round(len(order) * (1 - test_fraction)))
+        return np.sort(order[:cut]), np.sort(order[cut:])
+    side = np.repeat(is_test, np.diff(bounds))
+    cuts = np.flatnonzero(side[1:] != side[:-1])  # a cut lies between c and c + 1
+    guard = np.zeros(len(side), bool)
+    guard[np.where(side[cuts + 1], cuts + 1, cuts)] = True  # the test frame at each cut
+    return np.sort(order[~side]), np.sort(order[side & ~guard])
+
+
+def split_note(table, train: np.ndarray, test: np.ndarray, test_pairs: Pairs,
+               num_patterns: int) -> str:
+    """The split in one line, as ``train`` prints it: how it was made, the frames on each
+    side, and the patterns without test pairs."""
+    if table.split is not None:
+        how = "the source's own split"
+    elif len(np.unique(table.sequence)) >= 2:
+        how = f"{len(np.unique(table.sequence))} sequences, whole ones held out"
+    else:
+        how = "1 sequence cut in time (time_chunks)"
+    counts = np.bincount(test_pairs.pattern[test_pairs.pattern >= 0], minlength=num_patterns)
+    missing = [str(g) for g in range(num_patterns) if counts[g] == 0]
+    return (f"split: {how}: {len(train)} train / {len(test)} test frames; "
+            f"{len(test_pairs)} test pairs; patterns with no test pairs: "
+            f"{', '.join(missing) or 'none'}")
 
 
 def validation_split(frames: Frames, train: np.ndarray, fraction: float

@@ -30,7 +30,7 @@ def test_table_has_mean_and_std_over_seeds(tmp_path):
     # conclusions first, then the tables
     assert text.index("## Conclusions") < text.index("**Recognition**")
     assert ("- **top-1**: best equiv (0.60 ± 0.14), then drlim (0.450); the gap 0.15 is "
-            "within twice the largest split std (0.14): not a reliable difference.") in text
+            "within twice the larger std over runs (0.14): not a reliable difference.") in text
     assert "- **equivariance error vs the identity's 1.0**" in text
     assert "equiv 70 % below" in text
     # the stored warning is shown beside the tables, under what it means
@@ -62,9 +62,9 @@ def test_a_gap_inside_the_spread_is_called_so():
     runs += [{"method": "b", "top1": v} for v in (0.55, 0.61)]
     (line,) = conclusions(runs)
     assert "best a (0.60 ± 0.14), then b (0.58 ± 0.04)" in line
-    assert "within twice the largest split std" in line and "not a reliable" in line
+    assert "within twice the larger std over runs" in line and "not a reliable" in line
     far = conclusions([{"method": "a", "top1": v} for v in (0.9, 0.92)]
                       + [{"method": "b", "top1": v} for v in (0.5, 0.52)])
-    assert "a clear gap: 0.400, more than twice the largest split std (0.014)" in far[0]
+    assert "a clear gap: 0.400, more than twice the larger std over runs (0.014)" in far[0]
     one = conclusions([{"method": "a", "top1": 0.5}, {"method": "b", "top1": 0.4}])
-    assert "one split each: no spread to judge the gap by" in one[0]
+    assert "one run each: no spread to judge the gap by" in one[0]
