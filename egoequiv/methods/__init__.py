@@ -20,6 +20,7 @@ from egoequiv.methods.sie import EquivDrlimSie
 from egoequiv.methods.simclr import Simclr
 from egoequiv.methods.temporal import Temporal
 from egoequiv.methods.vicreg import Vicreg
+from egoequiv.utils.options import did_you_mean
 
 METHODS: dict[str, type[Method]] = {
     "clsnet": ClsNet,
@@ -37,7 +38,8 @@ METHODS: dict[str, type[Method]] = {
 
 def method_class(name: str) -> type[Method]:
     if name not in METHODS:
-        raise EgoequivError(f"unknown method {name!r}; valid methods: {', '.join(METHODS)}")
+        raise EgoequivError(f"unknown method {name!r}; valid methods: {', '.join(METHODS)}"
+                            + did_you_mean(name, METHODS))
     return METHODS[name]
 
 

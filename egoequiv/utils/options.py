@@ -102,7 +102,8 @@ class Option:
 
     def _why_not(self, name: str, value) -> str | None:
         if self.choices and value not in self.choices:
-            return f"{name} must be one of {list(self.choices)}, got {value!r}"
+            return f"{name} must be one of {list(self.choices)}, got {value!r}" + \
+                did_you_mean(value, self.choices)
         if self.type in (int, float, list):
             numbers = value if isinstance(value, list) else [value]
             if not numbers:
@@ -143,3 +144,11 @@ def declared_on(cls, attribute: str) -> dict[str, Option]:
     for c in reversed(cls.__mro__):
         out.update(c.__dict__.get(attribute, {}))
     return out
+
+
+def did_you_mean(name, known) -> str:
+    """'' or "; did you mean 'x'?" for the known name closest to a mistyped one."""
+    import difflib
+
+    close = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
