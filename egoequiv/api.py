@@ -89,6 +89,14 @@ class Model:
             raise EgoequivError(f"method {self.config.method!r} learns no per-pattern maps")
         return mapped.cpu().numpy()
 
+    def save_pretrained(self, folder: str | Path) -> list[Path]:
+        """This model as a Hugging Face-style folder: ``config.json`` + ``model.safetensors``
+        (weights, normalisation, motion patterns, learned maps); ``from_pretrained`` reads it
+        without the training data. The paths written."""
+        from egoequiv.training.pretrained import save_pretrained
+
+        return save_pretrained(self._run, folder)
+
 
 def load(checkpoint: str | Path, device: str = "cpu") -> Model:
     """The model of a checkpoint (loaded with ``weights_only=True``)."""
@@ -150,7 +158,7 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
     # a trained run's config is welcome (its method's keys do not matter to features); a key
     # no method declares is a typo, one line
     cfg = resolve_config(config or load_config(overrides={"seed": seed}), strict=False)
-    frames, task = prepare(cfg, dataset, quiet=True)
+    frames, task = prepare(cfg, dataset, quiet=True, needs_pairs=False)  # still images too
     z = check_features(z, len(frames), str(path or "features"))
     options = {**options, "labels_per_class": probe_labels(options.get("labels_per_class"))}
     result = features_only(run_suite(z, task, metrics=metrics, seed=seed,
@@ -173,6 +181,7 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     from egoequiv.evaluation.suite import check_metric_names
     from egoequiv.task.load import prepare
     from egoequiv.training.checkpoint import load_run
+    from egoequiv.training.trainer import labels_only
     from egoequiv.utils.device import resolve_device
 
     check_metric_names(metrics)  # before loading data
@@ -182,7 +191,8 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     labelled = labelled_dataset or (None if dataset else run.labelled_dataset)
     try:
         _, task = prepare(run.cfg, name, quiet=True, labelled_dataset=labelled,
-                          channels=run.shape["in_channels"])
+                          channels=run.shape["in_channels"],
+                          needs_pairs=not labels_only(run.cfg))
     except DataError as e:
         if dataset:
             raise
@@ -230,3 +240,11 @@ def embed_dataset(checkpoint: str | Path, dataset: str, out: str | Path,
     z, _ = extract_features(run.method, frames.images, run.normalizer, device, batch_size)
     atomic_save_npy(Path(out), z.astype(np.float32))
     return z.shape, write_row_index(Path(out), frames.table)
+
+
+def from_pretrained(folder: str | Path, device: str = "cpu") -> Model:
+    """The model of a ``Model.save_pretrained`` folder (config.json + model.safetensors)."""
+    from egoequiv.training.pretrained import load_pretrained
+    from egoequiv.utils.device import resolve_device
+
+    return Model(load_pretrained(folder, resolve_device(device)))

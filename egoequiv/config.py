@@ -29,6 +29,8 @@ class Config:
     labels_per_class: int = 10  # labelled training images per class (ours; few-label regime)
     label_split: int = 0  # which random labelled subset (mean/std over several in evaluation)
     test_fraction: float = 0.5  # for sources without a split: fraction of sequences held out
+    time_chunks: int = 4  # one sequence alone: cut into this many time chunks, a test_fraction
+    #   of them held out along the recording (ours; 1 = hold out its end)
     validation_fraction: float = 0.0  # > 0: hold out this fraction of the training instances
     #   (or sequences) and measure on them instead of the test split (model selection)
     window: float = 0.0  # neighbour window in seconds for video; 0 = the source's default
@@ -65,8 +67,9 @@ class Config:
     #   val_softmax_loss (the paper's rule); see docs/reproduce.md for why top-1
     checkpoint_every: int = 250
     log_every: int = 50
-    logger: str = "csv"  # live logs: csv (metrics.csv, always written) or tensorboard (also
-    #   TensorBoard events under OUT/tensorboard; pip install 'egoequiv[tensorboard]')
+    logger: str = "csv"  # live logs: csv (metrics.csv, always written), tensorboard (also
+    #   TensorBoard events under OUT/tensorboard; pip install 'egoequiv[tensorboard]') or
+    #   wandb (also a wandb run, offline under OUT/wandb; pip install 'egoequiv[wandb]')
     monitor_every: int = 0  # every N iterations log slowness AUROC and held-out equivariance
     #   errors on training pairs (egoequiv.training.monitor); 0 off
     workers: int = 0  # decoding processes; 0 = all cores
@@ -82,12 +85,13 @@ class Config:
     #   N x batch_size) or linear (lr x N, Goyal et al. 2017)
 
 
-_CHOICES = {
+#: the allowed values of the string keys (the command line takes its choices from here)
+CHOICES = {
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss"),
     "precision": ("fp32", "bf16"),
-    "logger": ("csv", "tensorboard"),
+    "logger": ("csv", "tensorboard", "wandb"),
     "lr_scaling": ("none", "linear"),
 }
 _POSITIVE = ("image_size", "batch_size", "iters", "checkpoint_every", "log_every", "lr")
@@ -121,7 +125,7 @@ def field_names() -> list[str]:
 def validate(cfg: Config) -> Config:
     """``cfg`` checked, its backbone's keys with the unset ones at their declared defaults;
     a one-line ConfigError naming the first bad key."""
-    for name, choices in _CHOICES.items():
+    for name, choices in CHOICES.items():
         if getattr(cfg, name) not in choices:
             raise ConfigError(f"config: {name} must be one of {list(choices)}, "
                               f"got {getattr(cfg, name)!r}")
@@ -141,6 +145,8 @@ def validate(cfg: Config) -> Config:
                           "and monitor_every > 0: it watches the validation frames")
     if not 0 < cfg.test_fraction < 1:
         raise ConfigError(f"config: test_fraction must be in (0, 1), got {cfg.test_fraction}")
+    if cfg.time_chunks < 1:
+        raise ConfigError(f"config: time_chunks must be >= 1, got {cfg.time_chunks}")
     if cfg.seed >= 2 ** 63:
         raise ConfigError(f"config: seed must be below 2**63, got {cfg.seed}")
     backbone = _models().resolve_backbone(cfg.model, cfg.backbone, cfg.image_size)
@@ -157,20 +163,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     values: dict = {}
     if path:
         path = Path(path)
-        if not path.exists():
-            raise ConfigError(f"{path}: config file does not exist")
-        try:
-            text = path.read_text()
-            raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-        except (ValueError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{path}: cannot parse ({e})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: expected a table of keys, got a {type(raw).__name__}")
-        raw = raw.get("train", raw)  # a [train] table or top-level keys
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: 'train' must be a table of keys, got "
-                              f"{type(raw).__name__}")
-        values.update({k: (v, str(path)) for k, v in raw.items()})
+        values.update({k: (v, str(path)) for k, v in read_config_file(path).items()})
     values.update({k: (v, "command line") for k, v in (overrides or {}).items()})
     names, defaults = _fields(), Config()
     backbone_keys = _models().all_backbone_options()
@@ -184,6 +177,51 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         else:
             method_keys[key] = value
     return validate(Config(**kwargs, backbone=backbone, hyperparameters=method_keys))
+
+
+#: the one table a config file may hold: its keys, when they are not at top level
+TABLE = "train"
+
+
+def read_config_file(path: Path) -> dict:
+    """The keys of a TOML or JSON config, read whole: at top level, or all under one
+    ``[train]`` table (docs/config.md). Any other table, a key beside ``[train]``, or a
+    table as a key's value is refused with its path: nothing in a file is silently
+    dropped."""
+    if not path.exists():
+        raise ConfigError(f"{path}: config file does not exist")
+    try:
+        text = path.read_text()
+        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (OSError, ValueError, tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot parse ({e})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a table of keys, got a {type(raw).__name__}")
+    if TABLE in raw:
+        if not isinstance(raw[TABLE], dict):
+            raise ConfigError(f"{path}: '{TABLE}' must be a table of keys, got "
+                              f"{type(raw[TABLE]).__name__}")
+        beside = [k for k in raw if k != TABLE]
+        if beside:
+            key = beside[0]
+            what = _table_path(key, raw[key]) + ": unknown table" \
+                if isinstance(raw[key], dict) else f"{key}: a key beside [{TABLE}]"
+            raise ConfigError(f"{path}: {what} (put every key under [{TABLE}], or every key "
+                              "at top level; see docs/config.md)")
+        raw, within = raw[TABLE], f"{TABLE}."
+    else:
+        within = ""
+    for key, value in raw.items():
+        if isinstance(value, dict):  # a backbone's or method's keys are flat keys too
+            raise ConfigError(f"{path}: {_table_path(within + key, value)}: unknown table "
+                              f"(keys are flat, at top level or under [{TABLE}]; see "
+                              "docs/config.md)")
+    return raw
+
+
+def _table_path(key: str, table: dict) -> str:
+    """``[optimiser] lr``: a table and its first key, as the file names them."""
+    return f"[{key}] {next(iter(table))}" if table else f"[{key}]"
 
 
 def parse_overrides(items: list[str]) -> dict:

@@ -47,15 +47,17 @@ def cmd_info(args) -> int:
         else:
             for t in topics:
                 print(f"{t['topic']:<32}  {t['type']:<36}  {t['count']} messages")
-            print(e.message.split("; the bag has")[0])
-        return 0
+        # the spec cannot be trained on: a script must be able to tell
+        print(f"egoequiv: error: {e.path}: {e.message.split('; the bag has')[0]}",
+              file=sys.stderr)
+        return 2
     info = {"source": source.describe(), **table.info(),
             "motion_patterns": describe_patterns(table)}
     if topics is not None:
         info["topics"] = topics
     if args.json:
         print(json.dumps(info, indent=2))
-        return 0
+        return _trainable(info)
     present = sorted({table.class_names[c] for c in table.labels if c >= 0}) \
         if table.labels is not None and table.class_names else []
     labelled = "unlabelled" if info["num_classes"] is None else \
@@ -87,7 +89,17 @@ def cmd_info(args) -> int:
         print(f"{key:<{width}}  {value}")
     for w in info["warnings"] + pats["warnings"]:
         print(f"warning: {w}")
-    return 0
+    return _trainable(info)
+
+
+def _trainable(info: dict) -> int:
+    """0, or 2 with one line when no method can train on the source: no neighbour pair and
+    no label (a script must be able to tell)."""
+    if info["motion_patterns"]["num_pairs"] or info["num_labelled"]:
+        return 0
+    print(f"egoequiv: error: {info['source']}: nothing to train on: no neighbour pairs and "
+          "no labels", file=sys.stderr)
+    return 2
 
 
 def _table(source):

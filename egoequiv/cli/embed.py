@@ -3,6 +3,8 @@ source's order, from a trained checkpoint."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from egoequiv.cli.common import positive_int
 
 
@@ -28,5 +30,24 @@ def run(args) -> int:
 
     shape, rows = embed_dataset(args.checkpoint, args.dataset, args.out, args.device,
                                 args.batch_size)
+    _refuse_non_finite(Path(args.out), rows, args.checkpoint)
     print(f"{shape[0]} x {shape[1]} features -> {args.out} (rows: {rows})")
     return 0
+
+
+def _refuse_non_finite(out: Path, rows: Path, checkpoint: str) -> None:
+    """Features with NaN or infinity are removed again and refused: a features file must
+    never hold them (the checkpoint's weights were checked; these overflowed on the data)."""
+    import numpy as np
+
+    from egoequiv.errors import EgoequivError
+
+    z = np.load(out, mmap_mode="r")
+    bad = sum(int((~np.isfinite(z[s:s + 4096])).any(axis=1).sum())
+              for s in range(0, len(z), 4096))
+    if bad:
+        for path in (out, Path(rows)):
+            path.unlink(missing_ok=True)
+        raise EgoequivError(f"{checkpoint}: {bad} of {len(z)} frames' features hold NaN or "
+                            f"infinity (the model overflows on these frames); {out} not "
+                            "written")

@@ -24,10 +24,18 @@ def run(args) -> int:
 
     from egoequiv.api import evaluate_checkpoint
     from egoequiv.cli.common import print_summary, suite_options
+    from egoequiv.errors import EgoequivError
 
     out = args.out or str(Path(args.checkpoint).resolve().parent / "eval")
-    metrics = evaluate_checkpoint(args.checkpoint, dataset=args.dataset,
-                                  labelled_dataset=args.labelled_dataset, out=out,
-                                  device=args.device, **suite_options(args))
+    try:
+        metrics = evaluate_checkpoint(args.checkpoint, dataset=args.dataset,
+                                      labelled_dataset=args.labelled_dataset, out=out,
+                                      device=args.device, **suite_options(args))
+    except ValueError as e:  # finite weights can still give non-finite features
+        if "NaN or infinity" not in str(e):
+            raise
+        raise EgoequivError(f"{args.checkpoint}: its model's features on "
+                            f"{args.dataset or 'its dataset'} hold NaN or infinity (the "
+                            "weights overflow on these frames); nothing measured") from None
     print_summary(metrics, out)
     return 0

@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     except EgoequivError as e:
         print(f"egoequiv: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("egoequiv: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as e:  # training says where it saved its checkpoint
+        print(f"egoequiv: {e or 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from egoequiv.cli.common import add_config_args, config_from_args, print_summary
+from egoequiv.config import CHOICES
 
 
 def register(sub) -> None:
@@ -18,9 +19,10 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="run directory")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--logger", choices=["csv", "tensorboard"],
+    p.add_argument("--logger", choices=CHOICES["logger"],
                    help="live logs: metrics.csv (always), or also TensorBoard events in "
-                        "OUT/tensorboard (needs the tensorboard extra)")
+                        "OUT/tensorboard (the tensorboard extra), or a wandb run (offline in "
+                        "OUT/wandb; the wandb extra)")
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                    help="train every combination of these values (repeatable) as batched "
                         "runs of one method: one folder per member under OUT, listed in "

@@ -17,6 +17,7 @@ file) is rebuilt. Before building, the free space is checked against the file's 
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -33,7 +34,7 @@ from egoequiv.data.source import Source
 from egoequiv.data.store import FrameStore
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import EgoequivError
-from egoequiv.utils.atomic import atomic_write_json, remove_quietly, storage_error
+from egoequiv.utils.atomic import atomic_write_json, remove_quietly
 from egoequiv.utils.progress import progress
 
 
@@ -49,8 +50,30 @@ class Frames:
         return len(self.table)
 
 
+#: what decoding does to a file's pixels, in the cache key: 2 applies EXIF orientation, so
+#: frames cached sideways by an earlier version are decoded again
+DECODE_VERSION = 2
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("EGOEQUIV_CACHE", Path.home() / ".cache" / "egoequiv"))
+
+
+def cache_error(path: Path, e: OSError, needs: int | None = None) -> EgoequivError:
+    """One line for a cache that cannot be written: the folder, why, and how to choose
+    another one (a read-only or full folder can still be read when its cache is finished;
+    this one has none for these frames yet)."""
+    folder = path.parent
+    hint = "set EGOEQUIV_CACHE to a writable folder with room for it"
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "read-only file system" if e.errno == errno.EROFS else "not writable"
+        return EgoequivError(f"cache folder {folder}: {why} ({e.strerror}), and it holds no "
+                             f"finished cache of these frames to reuse; {hint}")
+    if e.errno == errno.ENOSPC:
+        need = f" (needs about {needs / 1e6:.0f} MB)" if needs else ""
+        return EgoequivError(f"cache folder {folder}: no space left{need}; {hint}")
+    return EgoequivError(f"cache folder {folder}: cannot write {path.name} "
+                         f"({e.strerror or e}); {hint}")
 
 
 def resize_frame(image: np.ndarray, size: int, channels: int) -> np.ndarray:
@@ -106,7 +129,7 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
     """Decoded frames of ``source``, from the cache or decoded now on all cores."""
     table = source.table()
     directory = Path(directory) if directory else cache_dir()
-    key = f"{source.name}-{source.fingerprint()}-{size}x{size}x{channels}.npy"
+    key = f"{source.name}-{source.fingerprint()}-{size}x{size}x{channels}-d{DECODE_VERSION}.npy"
     path = directory / key
     shape = (len(table), size, size, channels)
     if (images := _finished(path, shape)) is not None:
@@ -115,7 +138,7 @@ def load_frames(source: Source, size: int, channels: int, workers: int | None = 
         directory.mkdir(parents=True, exist_ok=True)
         lock = os.open(directory, os.O_RDONLY)
     except OSError as e:
-        raise storage_error(path, e) from None
+        raise cache_error(path, e) from None
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building this cache
         if (images := _finished(path, shape)) is not None:
@@ -158,13 +181,17 @@ def _build(source: Source, table: FrameTable, path: Path, shape: tuple, workers:
     try:
         free = shutil.disk_usage(directory).free
     except OSError as e:
-        raise storage_error(path, e) from None
+        raise cache_error(path, e) from None
     needs = int(np.prod(shape)) + 4096
     if free < needs:
         raise EgoequivError(f"no space left on {directory} (needs about {needs / 1e6:.0f} MB, "
                             f"{free / 1e6:.0f} MB free); set EGOEQUIV_CACHE to another folder")
     tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    out = _RowWriter(tmp, shape)
+    try:
+        out = _RowWriter(tmp, shape)
+    except OSError as e:  # a read-only folder fails here, before any decoding
+        remove_quietly(tmp)
+        raise cache_error(path, e, needs) from None
     chunks = source.chunks(table.refs)  # each decoded once, by one worker
     jobs = [([table.refs[i] for i in rows], size, channels) for rows in chunks]
     workers = workers or os.cpu_count() or 1
@@ -189,7 +216,7 @@ def _build(source: Source, table: FrameTable, path: Path, shape: tuple, workers:
     except OSError as e:
         out.close()
         remove_quietly(tmp)
-        raise storage_error(path, e, needs) from None
+        raise cache_error(path, e, needs) from None
     except BaseException:  # nothing half-written stays behind
         out.close()
         remove_quietly(tmp)

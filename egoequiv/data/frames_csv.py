@@ -31,6 +31,7 @@ the spec says ``allow_outside=1``.
 from __future__ import annotations
 
 import csv
+import errno
 import json
 from pathlib import Path
 
@@ -207,7 +208,7 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         if hash_ and not frame.isdigit():
             raise DataError(path, f"column image: {image!r}: the frame after '#' must be a "
                                   "non-negative integer", line)
-        full = (path.parent / file_part).resolve()
+        full = _resolve(path, path.parent / file_part, image, line)
         if not allow_outside and not full.is_relative_to(root):
             raise DataError(path, f"column image: {image!r} lies outside the CSV's folder "
                                   "(pass allow_outside=1 in the spec to allow it)", line)
@@ -280,6 +281,18 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
         split=np.array(splits) if any(splits) else None,
         meta={c[len("meta_"):]: _maybe_numeric(v) for c, v in metas.items()},
     )
+
+
+def _resolve(path: Path, image: Path, text: str, line: int) -> Path:
+    """The image's absolute path; a symlink loop (or a path the system cannot follow) is
+    one line naming the CSV's line, not pathlib's error."""
+    try:
+        return image.resolve()
+    except RuntimeError:  # Python < 3.13 raises this for a loop
+        why = "a symlink loop"
+    except OSError as e:  # 3.13: ELOOP; or a name too long, a broken mount
+        why = "a symlink loop" if e.errno == errno.ELOOP else e.strerror or str(e)
+    raise DataError(path, f"column image: {text!r} cannot be followed ({why})", line)
 
 
 def _pose_spec(side: Path, axes: str, dofs: str) -> PoseMotion:

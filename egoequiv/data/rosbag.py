@@ -178,7 +178,10 @@ class RosbagSource(Source):
         """Header stamps (s) and receive times (ns) of every image message, in bag order;
         read from the message's first bytes, without decoding the image."""
         stamps, bag_times, unstamped = [], [], 0
-        for _, t, raw in self._open().messages(connections=connections):
+        for k, (_, t, raw) in enumerate(self._open().messages(connections=connections)):
+            if len(raw) < 12:  # a damaged message: its header alone needs 12 bytes
+                raise DataError(self.bag, f"{connections[0].topic} message {k}: {len(raw)} "
+                                          "bytes, too short for a header (12 bytes)")
             stamp = header_stamp(raw, self._open().is2)
             if stamp == 0:
                 unstamped += 1
@@ -199,8 +202,9 @@ class RosbagSource(Source):
             if not sep or not parent or not child:
                 raise DataError(self.path, f"tf={tf!r}: expected PARENT:CHILD frame names")
             connections = self._connections("/tf", (TF_TYPE,), "tf=")
-        times, readings = [], []
-        for conn, _, raw in reader.messages(connections=connections):
+        times, readings, messages = [], [], []
+        what = f"odom={odom}" if odom else f"tf={tf} (frames {parent} -> {child})"
+        for k, (conn, _, raw) in enumerate(reader.messages(connections=connections)):
             msg = reader.deserialize(raw, conn.msgtype)
             if odom:
                 found = [(msg.header, msg.pose.pose if hasattr(msg.pose, "pose") else msg.pose)]
@@ -212,19 +216,16 @@ class RosbagSource(Source):
                 times.append(header.stamp.sec + header.stamp.nanosec * 1e-9)
                 p, q = pose.position, pose.orientation
                 readings.append((p.x, p.y, p.z, q.x, q.y, q.z, q.w))
+                messages.append(k)
         if len(times) < 2:
-            what = f"odom={odom}" if odom else f"tf={tf} (frames {parent} -> {child})"
             raise DataError(self.bag, f"{what}: {len(times)} pose(s); interpolation needs at "
                                       "least 2")
-        times, readings = np.array(times), np.array(readings)
+        times, readings = np.array(times), np.array(readings, dtype=np.float64)
+        check_pose_values(self.bag, what, readings, messages)
         order = np.argsort(times, kind="stable")
         times, readings = times[order], readings[order]
         rising = np.concatenate([[True], np.diff(times) > 0])
-        norm = np.linalg.norm(readings[:, 3:], axis=1)
-        if not np.all(np.abs(norm - 1) < 1e-2):
-            worst = norm[np.argmax(np.abs(norm - 1))]
-            raise DataError(self.bag, f"a pose's quaternion has norm {worst:.4g}, expected 1")
-        readings[:, 3:] /= norm[:, None]
+        readings[:, 3:] /= np.linalg.norm(readings[:, 3:], axis=1)[:, None]
         return times[rising], readings[rising], int((~rising).sum())
 
     # -- decoding ------------------------------------------------------------------------
@@ -262,6 +263,28 @@ class RosbagSource(Source):
             st = f.stat()
             h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
         return h.hexdigest()[:16]
+
+
+#: a pose reading's fields as a message names them
+POSE_FIELDS = ("position.x", "position.y", "position.z", "orientation.x", "orientation.y",
+               "orientation.z", "orientation.w")
+
+
+def check_pose_values(bag: Path, what: str, readings: np.ndarray, messages: list[int]) -> None:
+    """Every pose finite and its quaternion of unit norm, else one line naming the bag, the
+    topic's message (counted from 0 in bag order) and the field."""
+    finite = np.isfinite(readings)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        count = int((~finite.all(axis=1)).sum())
+        raise DataError(bag, f"{what} message {messages[row]}: pose.{POSE_FIELDS[col]} is "
+                             f"{readings[row, col]}, expected a finite number ({count} of "
+                             f"{len(readings)} poses are not finite)")
+    norm = np.linalg.norm(readings[:, 3:], axis=1)
+    bad = np.flatnonzero(~(np.abs(norm - 1) < 1e-2))
+    if len(bad):
+        raise DataError(bag, f"{what} message {messages[bad[0]]}: the pose's quaternion has "
+                             f"norm {norm[bad[0]]:.4g}, expected 1")
 
 
 def header_stamp(raw: bytes, ros2: bool) -> float:
@@ -303,9 +326,12 @@ def decode_image(msg, bag: Path, k: int) -> np.ndarray:
         channels, dtype, pick = ENCODINGS[msg.encoding]
         dtype = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
         width = msg.width * channels * dtype.itemsize
-        if msg.step < width or len(msg.data) < msg.step * msg.height:
-            raise DataError(where, f"{len(msg.data)} bytes for {msg.height} rows of step "
-                                   f"{msg.step}; expected at least {msg.height * width}")
+        if msg.step < width:
+            raise DataError(where, f"row step {msg.step} bytes is shorter than a row of "
+                                   f"{msg.width} {msg.encoding} pixels ({width} bytes)")
+        if len(msg.data) < msg.step * msg.height:
+            raise DataError(where, f"{len(msg.data)} bytes of data; {msg.height} rows of step "
+                                   f"{msg.step} need {msg.step * msg.height}")
         rows = np.asarray(msg.data, dtype=np.uint8)[:msg.step * msg.height]
         rows = rows.reshape(msg.height, msg.step)[:, :width]
         pixels = rows.copy().view(dtype).reshape(msg.height, msg.width, channels)[:, :, pick]

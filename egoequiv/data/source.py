@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import DataError, EgoequivError
@@ -109,15 +109,18 @@ def chunk_refs(refs: list[str], size: int = 16) -> list[np.ndarray]:
 #: the largest image we decode (width x height), checked from the header before decoding:
 #: a few hundred bytes of PNG can claim 12000 x 12000 pixels and cost gigabytes (ours)
 MAX_PIXELS = 64_000_000
+#: the EXIF tag of a camera's orientation (1 upright .. 8)
+EXIF_ORIENTATION = 0x0112
 
 
 def read_image_file(path, name: str | None = None) -> np.ndarray:
     """Decode an image file (a path, or a file object named ``name`` in errors) to uint8
     (H, W, C); a clear error for a corrupt file.
 
-    Grey and colour stay as they are (palette and alpha images become RGB). 16-bit and
-    32-bit grey images are scaled to 8 bits (``>> 8``), not clipped; float images are scaled
-    by their maximum (or taken as 0..1 when it is at most 1)."""
+    EXIF orientation is applied (``upright``). Grey and colour stay as they are (palette and
+    alpha images become RGB). 16-bit and 32-bit grey images are scaled to 8 bits (``>> 8``),
+    not clipped; float images are scaled by their maximum (or taken as 0..1 when it is at
+    most 1)."""
     label = path if name is None else name
     if name is None and os.path.exists(path) and not os.path.isfile(path):
         raise DataError(path, "not a regular file (expected an image file)")
@@ -130,7 +133,7 @@ def read_image_file(path, name: str | None = None) -> np.ndarray:
             if width * height > MAX_PIXELS:
                 raise DataError(label, f"image claims {width} x {height} pixels, more than "
                                       f"the limit of {MAX_PIXELS:,}")
-            arr = _to_uint8(im)
+            arr = _to_uint8(upright(im))
     except FileNotFoundError:
         raise DataError(label, "image file is missing") from None
     except DataError:
@@ -141,6 +144,19 @@ def read_image_file(path, name: str | None = None) -> np.ndarray:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise DataError(label, f"cannot decode image ({e.__class__.__name__}: {e})") from None
     return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def upright(im: Image.Image) -> Image.Image:
+    """The image as the camera meant it: its EXIF orientation (a phone's or a camera's
+    JPEG held sideways stores tag 6 or 8, not turned pixels) applied. A damaged EXIF block
+    leaves the pixels as stored: the image itself is still readable."""
+    try:
+        orientation = im.getexif().get(EXIF_ORIENTATION, 1)
+    except Exception:  # PIL raises several kinds for a malformed EXIF block
+        return im
+    if orientation not in range(2, 9):
+        return im
+    return ImageOps.exif_transpose(im)
 
 
 def _to_uint8(im: Image.Image) -> np.ndarray:

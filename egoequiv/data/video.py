@@ -60,9 +60,14 @@ def _open_av(path: Path):
 
     try:
         container = av.open(str(path))
-        return container, container.streams.video[0]
-    except (av.error.FFmpegError, IndexError, OSError) as e:
+    except (av.error.FFmpegError, OSError) as e:
         raise DataError(path, f"cannot open video ({e.__class__.__name__}: {e})") from None
+    if not container.streams.video:  # an empty container, or audio / data streams only
+        others = [s.type for s in container.streams]
+        container.close()
+        held = f"it holds {', '.join(others)} stream(s) only" if others else "it is empty"
+        raise DataError(path, f"no video stream ({held})")
+    return container, container.streams.video[0]
 
 
 def _read_av(path: Path, indices: list[int]) -> list[np.ndarray]:

@@ -81,7 +81,8 @@ class VideoSource(Source):
         for note in notes:
             warnings.warn(note, stacklevel=2)
         if not refs:
-            raise DataError(self.path, "no frame lies within its clip's log")
+            raise DataError(self.path, "no frame lies within its clip's log"
+                            + _units_hint(clips, self.option("dofs"), self.option("axes")))
         window = self.option("window")
         return FrameTable(
             refs=refs, motor=np.concatenate(readings), motor_spec=spec,
@@ -95,6 +96,16 @@ class VideoSource(Source):
 
     def load_chunk(self, refs: list[str]) -> list[np.ndarray]:
         return load_video_refs(refs)
+
+
+def _units_hint(clips, dofs: str, axes: str) -> str:
+    """A hint when the logs' times look like nanoseconds or a clock's epoch (a log written
+    from a robot's clock), where a clip's own timeline is seconds from its first frame."""
+    start = min(read_log(log, dofs, axes)[1][0] for _, log in clips)
+    if start < 1e6:
+        return ""
+    return (f" (the logs' times start at {start:.6g}: they must be seconds on the clip's own "
+            "timeline, 0 = its first frame; are these nanoseconds or a clock's epoch?)")
 
 
 def find_clips(folder: Path, log: str | None) -> list[tuple[Path, Path]]:

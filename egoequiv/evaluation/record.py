@@ -62,6 +62,7 @@ FACTS = {
     "train_seconds": "seconds spent in training steps",
     "total_seconds": "seconds from set-up to the record",
     "history": "the training log's monitored rows (validation and held-out curves)",
+    "run_id": "the training run's id, the same in its checkpoint: a folder holds one run",
 }
 KEYS = (*IDENTITY, "provenance", "status", "config", *SUITE_KEYS, *NBV_FLAT, *SUITE_EXTRA,
         *FACTS)

@@ -13,8 +13,10 @@ from egoequiv.losses.equiv import (
     equivariance_triplet_loss,
 )
 from egoequiv.losses.lsm import LsmLoss, lsm_bin_targets, lsm_loss
+from egoequiv.losses.simclr import info_nce_loss
 from egoequiv.losses.softmax import SoftmaxLoss, softmax_loss
 from egoequiv.losses.temporal import TemporalCoherenceLoss, temporal_coherence_loss
+from egoequiv.losses.vicreg import vicreg_loss
 
 __all__ = [
     "CONTRASTIVE_FORMS",
@@ -28,6 +30,8 @@ __all__ = [
     "SoftmaxLoss",
     "TemporalCoherenceLoss",
     "continuous_equivariance_loss",
+    "info_nce_loss",
+    "vicreg_loss",
     "contrastive_loss",
     "contrastive_terms",
     "drlim_loss",

@@ -32,6 +32,7 @@ from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
 from egoequiv.task.load import prepare
 from egoequiv.training.batched import batch_key
+from egoequiv.training.run_lock import RunLock
 from egoequiv.training.trainer import time_steps
 from egoequiv.utils.atomic import atomic_write_json
 
@@ -112,6 +113,24 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
                             "source: pass --labelled SPEC (sun397:DIR or imagefolder:DIR)")
     workers = jobs or default_jobs(device)
     out = Path(out_dir)
+    _make_out(out)  # at once: a kill during the estimate below still leaves the folder
+    with RunLock(out):  # one reproduce per folder (each run locks its own as well)
+        return _reproduce(protocol, out, dataset, labelled, quick, seed, device, workers, log,
+                          batched)
+
+
+def _make_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise EgoequivError(f"output folder {out}: exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EgoequivError(f"output folder {out}: cannot create it ({e.strerror})") from None
+
+
+def _reproduce(protocol: Protocol, out: Path, dataset: str, labelled: str | None, quick: bool,
+               seed: int, device: str, workers: int, log, batched: bool) -> Path:
+    """``reproduce`` once its folder is made and locked."""
     start = time.perf_counter()
     lams = lam_grid(*protocol.lam_exponents)
     others = [m for m in protocol.methods if m != "clsnet"]
@@ -120,8 +139,12 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     log(f"[reproduce] {protocol.title}: {dataset}"
         + (f", labels from {labelled}" if labelled else "")
         + f"; {total} runs of at most {protocol.budget} iterations, {workers} at a time "
-          f"({'quick' if quick else 'full'} protocol)")
-    minutes = _expected_minutes(protocol, dataset, labelled, device, lams, others) / \
+          f"({'quick' if quick else 'full'} protocol) -> {out}")
+    log(f"[reproduce] plan: {len(protocol.lr_grid)} lr runs of clsnet, "
+        f"{len(others) * len(lams)} lam runs ({len(others)} methods x {len(lams)} values), "
+        f"then {len(protocol.methods)} methods and {len(CONTROLS)} controls on "
+        f"{protocol.splits} labelled subsets each")
+    minutes = _expected_minutes(protocol, dataset, labelled, device, lams, others, log) / \
         (1.25 if workers > 1 else 1.0)
     log(f"[reproduce] expected time: {minutes:.0f} min at most (every run to its budget; "
         "early stopping shortens it)")
@@ -204,13 +227,19 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
 
 
 def _expected_minutes(protocol: Protocol, dataset: str, labelled, device: str, lams,
-                      others) -> float:
-    """An upper bound from the measured step time of each method on this task."""
+                      others, log=print) -> float:
+    """An upper bound from the measured step time of each method on this task (each one
+    logged as it is timed: decoding a large set and timing every method takes a while)."""
     cfg = load_config(overrides={**protocol.config, "device": device})
+    log(f"[reproduce] estimating the time: decoding {dataset}, then timing 20 steps of "
+        f"each of {len(protocol.methods)} methods")
     frames, task = prepare(cfg, dataset, quiet=False, labelled_dataset=labelled)
-    per_method = {m: time_steps(load_config(overrides={**protocol.config, "device": device,
-                                                        "method": m}), dataset, frames, task)
-                  for m in protocol.methods}
+    per_method = {}
+    for k, m in enumerate(protocol.methods, start=1):
+        per_method[m] = time_steps(load_config(overrides={**protocol.config, "device": device,
+                                                          "method": m}), dataset, frames, task)
+        log(f"[reproduce] timed {m}: {per_method[m] * 1000:.0f} ms per step "
+            f"[{k}/{len(protocol.methods)}]")
     steps = len(protocol.lr_grid) * per_method.get("clsnet", 0.0)
     steps += sum(len(lams) * per_method[m] for m in others)
     steps += protocol.splits * sum(per_method.values())

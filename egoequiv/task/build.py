@@ -100,10 +100,11 @@ def split_in_time(table, test_fraction: float, chunks: int) -> tuple[np.ndarray,
     return np.sort(order[~side]), np.sort(order[side & ~guard])
 
 
-def split_note(table, train: np.ndarray, test: np.ndarray, test_pairs: Pairs,
-               num_patterns: int) -> str:
+def split_note(task: Task) -> str:
     """The split in one line, as ``train`` prints it: how it was made, the frames on each
     side, and the patterns without test pairs."""
+    table, train, test, test_pairs = task.table, task.train, task.test, task.test_pairs
+    num_patterns = task.patterns.num_patterns
     if table.split is not None:
         how = "the source's own split"
     elif len(np.unique(table.sequence)) >= 2:
@@ -224,14 +225,31 @@ def with_window(frames: Frames, window: float) -> Frames:
     return replace(frames, table=table)
 
 
-def build_task(frames: Frames, cfg: Config) -> Task:
+def build_task(frames: Frames, cfg: Config, needs_pairs: bool = True) -> Task:
+    """The task of ``frames`` under ``cfg``. ``needs_pairs=False`` (a method of labels
+    alone, clsnet): where the pairs cannot form motion patterns (still images), the same
+    splits and labelled subset with the pairs there are and no motion pattern."""
     frames = with_window(frames, cfg.window)
-    table = frames.table
-    train, test = split_frames(frames, cfg.test_fraction)
+    train, test, labelled, unlabelled = _frames_of(frames, cfg)
+    try:
+        return _patterned_task(frames, cfg, train, test, labelled, unlabelled)
+    except EgoequivError:
+        if needs_pairs:
+            raise
+        return _labels_only_task(frames, cfg, train, test, labelled, unlabelled)
+
+
+def _frames_of(frames: Frames, cfg: Config) -> tuple[np.ndarray, ...]:
+    """(train, test, labelled, unlabelled) frame indices."""
+    train, test = split_frames(frames, cfg.test_fraction, cfg.time_chunks)
     if cfg.validation_fraction:  # model selection: measure on held-out training groups
         train, test = validation_split(frames, train, cfg.validation_fraction)
     labelled = choose_labelled(frames, train, cfg.labels_per_class, cfg.label_split)
-    unlabelled = np.setdiff1d(train, labelled)
+    return train, test, labelled, np.setdiff1d(train, labelled)
+
+
+def _patterned_task(frames: Frames, cfg: Config, train, test, labelled, unlabelled) -> Task:
+    table = frames.table
     pairs = neighbour_pairs(table, unlabelled)
     if len(pairs) == 0:
         raise EgoequivError(
@@ -244,6 +262,22 @@ def build_task(frames: Frames, cfg: Config) -> Task:
     std = pairs.motion.std(axis=0)
     return Task(frames, train, test, labelled, unlabelled, pairs, test_pairs, patterns,
                 pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0),
+                _label_warnings(table, labelled, test))
+
+
+def _labels_only_task(frames: Frames, cfg: Config, train, test, labelled, unlabelled) -> Task:
+    """A task without motion patterns (the pairs there are, none assigned), for a method
+    that needs none."""
+    table = frames.table
+    dim = table.motor_spec.dim
+    none = MotionPatterns(np.zeros((0, dim)), np.ones(dim), np.zeros(0), cfg.min_motion)
+
+    def unpatterned(idx):
+        pairs = neighbour_pairs(table, idx)
+        return replace(pairs, pattern=np.full(len(pairs), -1, dtype=np.int64))
+
+    return Task(frames, train, test, labelled, unlabelled, unpatterned(unlabelled),
+                unpatterned(test), none, np.zeros(dim), np.ones(dim),
                 _label_warnings(table, labelled, test))
 
 

@@ -10,15 +10,13 @@ from egoequiv.task.build import Task, build_task
 from egoequiv.task.combine import combine_frames
 
 
-def prepare(cfg: Config, dataset: str, quiet: bool = False,
-            labelled_dataset: str | None = None, channels: int | None = None
-            ) -> tuple[Frames, Task]:
-    """The frames and task of ``dataset`` under ``cfg``.
-
-    With ``labelled_dataset``, the labelled images come from that source instead
-    (``task.combine``): pairs from ``dataset``, labels from the other. ``channels``
-    overrides the config's (a trained model's input decides).
-    """
+def load_task_frames(cfg: Config, dataset: str, quiet: bool = False,
+                     labelled_dataset: str | None = None, channels: int | None = None
+                     ) -> Frames:
+    """The decoded frames a task of ``dataset`` is built on. With ``labelled_dataset``, the
+    labelled images come from that source instead (``task.combine``): pairs from
+    ``dataset``, labels from the other. ``channels`` overrides the config's (a trained
+    model's input decides)."""
     source = open_source(dataset)
     channels = channels or cfg.channels or source.default_channels
     frames = load_frames(source, cfg.image_size, channels, workers=cfg.workers or None,
@@ -27,4 +25,13 @@ def prepare(cfg: Config, dataset: str, quiet: bool = False,
         other = load_frames(open_source(labelled_dataset), cfg.image_size, channels,
                             workers=cfg.workers or None, quiet=quiet)
         frames = combine_frames(frames, other, cfg.test_fraction)
-    return frames, build_task(frames, cfg)
+    return frames
+
+
+def prepare(cfg: Config, dataset: str, quiet: bool = False,
+            labelled_dataset: str | None = None, channels: int | None = None,
+            needs_pairs: bool = True) -> tuple[Frames, Task]:
+    """The frames and task of ``dataset`` under ``cfg`` (``load_task_frames``, then
+    ``build_task``; ``needs_pairs=False`` for a method of labels alone)."""
+    frames = load_task_frames(cfg, dataset, quiet, labelled_dataset, channels)
+    return frames, build_task(frames, cfg, needs_pairs)

@@ -40,14 +40,16 @@ from egoequiv.evaluation import record
 from egoequiv.methods import method_class, resolve_config
 from egoequiv.methods.hyperparameter import declared
 from egoequiv.task.build import build_task
-from egoequiv.task.load import prepare
-from egoequiv.training.loop import Session, run_steps
+from egoequiv.task.load import load_task_frames
+from egoequiv.training.loop import Session, TrainingInterrupted, run_steps
 from egoequiv.training.trainer import (
     RESUMABLE_CHANGES,
     TRAIN_METRICS,
     NonFiniteFeatures,
     diverged_result,
     finish,
+    labels_only,
+    release,
     setup,
 )
 from egoequiv.utils.device import distributed_world
@@ -149,28 +151,45 @@ def train_batched(cfgs: list[Config], dataset: str, out_dirs: list[str | Path],
                             "run alone")
     plots_dirs = plots_dirs or [None] * len(cfgs)
     cfgs = [resolve_config(c) for c in cfgs]
-    frames, _ = prepare(cfgs[0], resolve_spec(dataset), quiet=quiet,
-                        labelled_dataset=labelled_dataset)
+    frames = load_task_frames(cfgs[0], resolve_spec(dataset), quiet=quiet,
+                              labelled_dataset=labelled_dataset)
     sessions: list[Session] = []
-    for c, d in zip(cfgs, out_dirs):  # one copy of the frames on the device, warnings once
-        shared = sessions[0].loader.images if sessions and sessions[0].loader.on_device \
-            else None
-        sessions.append(setup(c, dataset, d, resume, quiet=True,
-                              labelled_dataset=labelled_dataset,
-                              prepared=(frames, build_task(frames, c)), shared_images=shared,
-                              warn=not sessions))
+    failed = True
+    try:  # every member's folder stays locked until the batch ends
+        for c, d in zip(cfgs, out_dirs):  # one copy of the frames on the device, warnings once
+            shared = sessions[0].loader.images if sessions and sessions[0].loader.on_device \
+                else None
+            sessions.append(setup(c, dataset, d, resume, quiet=True,
+                                  labelled_dataset=labelled_dataset,
+                                  prepared=(frames, build_task(frames, c, not labels_only(c))),
+                                  shared_images=shared, warn=not sessions))
+        results = _train(sessions, quiet, callback, stack, metrics, plots_dirs,
+                         extras or [{}] * len(cfgs))
+        failed = False
+        return results
+    except TrainingInterrupted:  # the members' checkpoints are in their folders
+        failed = False
+        raise
+    finally:
+        for s in sessions:
+            release(s, failed)
+
+
+def _train(sessions: list[Session], quiet, callback, stack, metrics, plots_dirs,
+           extras) -> list[dict]:
+    """The steps of a batch set up by ``train_batched``, then each member's record."""
     mode = _stack_mode(stack, sessions)
     diverged = run_steps(sessions, quiet, callback,
                          stacked=vmap_step if mode == "vmap" else None)
     results = []
-    for s, plots, why, extra in zip(sessions, plots_dirs, diverged, extras or [{}] * len(cfgs)):
+    for s, plots, why, extra in zip(sessions, plots_dirs, diverged, extras):
         if why is None:
             try:
                 results.append(finish(s, metrics, plots, extra))
             except NonFiniteFeatures as e:  # it diverged after its last loss check
                 why = f"{e} after {s.done} iterations"
         if why is not None:
-            result = diverged_result(s.cfg, s.dataset, why, **extra)
+            result = diverged_result(s.cfg, s.dataset, why, run_id=s.run_id, **extra)
             record.write(s.out_dir, result)
             results.append(result)
     return results

@@ -15,6 +15,7 @@ from egoequiv.config import Config, load_config, to_dict
 from egoequiv.errors import ConfigError
 from egoequiv.methods import resolve_config
 from egoequiv.training.batched import batch_key, train_batched
+from egoequiv.training.run_lock import RunLock
 from egoequiv.training.trainer import TRAIN_METRICS
 from egoequiv.utils.atomic import atomic_write_json
 
@@ -64,6 +65,13 @@ def train_grid(cfg: Config, dataset: str, out_dir: str | Path, grid: dict[str, l
     index = {"method": cfg.method, "dataset": dataset, "keys": list(grid),
              "members": entries}
     out_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(out_dir):  # one grid per folder (each member locks its own as well)
+        return _train_members(runs, entries, index, out_dir, dataset, resume, quiet,
+                              labelled_dataset, metrics, stack, log)
+
+
+def _train_members(runs, entries, index, out_dir, dataset, resume, quiet, labelled_dataset,
+                   metrics, stack, log) -> list[dict]:
     atomic_write_json(out_dir / "grid.json", index)
     groups: dict[tuple, list[int]] = {}
     for k, (_, member) in enumerate(runs):

@@ -4,11 +4,14 @@ Nesterov SGD, atomic checkpoints, exact resume, progress bar; then the first mea
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from egoequiv.config import Config, to_dict
@@ -24,13 +27,14 @@ from egoequiv.evaluation.suite import metrics_for
 from egoequiv.methods import method_needs, resolve_config
 from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
-from egoequiv.task.build import Task, pattern_summary
+from egoequiv.task.build import Task, pattern_summary, split_note
 from egoequiv.task.load import prepare
 from egoequiv.training.checkpoint import build_method, read_checkpoint
 from egoequiv.training.loader import BatchLoader
-from egoequiv.training.loop import Session, loop, step
+from egoequiv.training.loop import Session, TrainingInterrupted, loop, step
 from egoequiv.training.loss_log import TrainingDiverged  # noqa: F401 (re-exported)
 from egoequiv.training.monitor import CURVES, monitor_curves
+from egoequiv.training.run_lock import LOCK_FILE, RunLock
 from egoequiv.training.sampler import BatchSampler
 from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world, resolve_device
@@ -61,6 +65,37 @@ def _check_method_fits(cfg: Config, task: Task) -> None:
             "labels_per_class is 0"
         raise EgoequivError(f"method {cfg.method!r} needs labelled frames; {why} (use an "
                             "unsupervised method such as equiv+drlim)")
+
+
+def short_classes(cfg: Config, task: Task) -> list[str]:
+    """A warning when some classes have fewer labelled training frames than
+    ``labels_per_class`` (their head sees fewer examples than the config says)."""
+    labels = task.table.labels
+    if labels is None or not cfg.labels_per_class or not len(task.labelled):
+        return []
+    counts = np.bincount(labels[task.labelled], minlength=task.num_classes)
+    short = [c for c in range(task.num_classes) if counts[c] < cfg.labels_per_class]
+    if not short:
+        return []
+    names = task.table.class_names or [str(c) for c in range(task.num_classes)]
+    listed = ", ".join(f"{names[c]} {counts[c]}" for c in short[:5])
+    return [f"{len(short)} of {task.num_classes} class(es) have fewer labelled training "
+            f"frames than labels_per_class={cfg.labels_per_class} ({listed}"
+            f"{', ...' if len(short) > 5 else ''}): they train on what they have"]
+
+
+def labels_only(cfg: Config) -> bool:
+    """Whether the method learns from labelled frames alone (clsnet): it needs no pairs."""
+    needs = method_needs(cfg)
+    return needs.labels and needs.pairs is None and not needs.negatives
+
+
+def prepare_run(cfg: Config, dataset: str, quiet: bool = False,
+                labelled_dataset: str | None = None) -> tuple[Frames, Task]:
+    """``task.load.prepare`` for ``cfg``'s method: a method of labels alone needs no
+    pairs."""
+    return prepare(cfg, dataset, quiet=quiet, labelled_dataset=labelled_dataset,
+                   needs_pairs=not labels_only(cfg))
 
 
 def _resume_state(ckpt_path: Path, cfg: Config, dataset: str, labelled_dataset: str | None,
@@ -96,8 +131,58 @@ def train(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     (measure the model, write metrics.json).
     """
     session = setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared)
-    loop(session, callback)
-    return finish(session, metrics, plots_dir) if session.rank == 0 else {}
+    failed = True
+    try:
+        loop(session, callback)
+        result = finish(session, metrics, plots_dir) if session.rank == 0 else {}
+        failed = False
+        return result
+    except TrainingInterrupted:  # its checkpoint is in the folder, to resume
+        failed = False
+        raise
+    finally:
+        release(session, failed)
+
+
+#: what a run writes before its checkpoint: a folder holding only these is no run
+EARLY_FILES = {LOCK_FILE, "motion_patterns.png", "metrics.csv", "tensorboard", "wandb"}
+
+
+def release(session: Session, failed: bool = False) -> None:
+    """Give back the run folder's lock (``run_lock``). A failed run removes the folder it
+    created when nothing but ``EARLY_FILES`` is in it (it failed before its first
+    checkpoint), so no empty or half-filled folder is left that looks like a run."""
+    _close(session.lock, session.out_dir, failed and session.created)
+
+
+def _close(lock: RunLock | None, out_dir: Path, remove: bool) -> None:
+    # the early files go while the lock is held: no other run can be writing them
+    remove = remove and lock is not None and _remove_early_files(out_dir)
+    if lock is not None:
+        lock.release()
+    if remove:
+        try:
+            out_dir.rmdir()
+        except OSError:  # another run took the folder as we let it go: it is theirs
+            pass
+
+
+def _remove_early_files(out_dir: Path) -> bool:
+    """Remove ``EARLY_FILES`` (but the lock) when the folder holds nothing else."""
+    try:
+        entries = list(out_dir.iterdir())
+    except OSError:
+        return False
+    if any(e.name not in EARLY_FILES for e in entries):
+        return False
+    for e in entries:
+        if e.name == LOCK_FILE:
+            continue
+        if e.is_dir() and not e.is_symlink():
+            shutil.rmtree(e, ignore_errors=True)
+        else:
+            e.unlink(missing_ok=True)
+    return True
 
 
 def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
@@ -116,12 +201,28 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     rank, world = distributed_world()
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
+    created = not out_dir.exists()
     _check_out_dir(out_dir)  # before any decoding: a bad --out must fail at once
+    lock = RunLock(out_dir) if rank == 0 else None  # one writer per folder, for its life
+    try:
+        session = _setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared,
+                         shared_images, warn, check_values, rank, world, device, start_time)
+    except BaseException:
+        _close(lock, out_dir, remove=created)
+        raise
+    session.lock, session.created = lock, created
+    return session
+
+
+def _setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared, shared_images,
+           warn, check_values, rank, world, device, start_time) -> Session:
+    """``setup`` once the folder is checked and locked."""
     state = _resume_state(out_dir / "checkpoint.pt", cfg, dataset, labelled_dataset, resume)
-    frames, task = prepared or prepare(cfg, dataset, quiet=quiet or rank > 0,
-                                       labelled_dataset=labelled_dataset)
+    frames, task = prepared or prepare_run(cfg, dataset, quiet=quiet or rank > 0,
+                                           labelled_dataset=labelled_dataset)
     _check_method_fits(cfg, task)
     summary = pattern_summary(task.table, task.pairs, task.patterns)
+    summary["warnings"] = summary["warnings"] + short_classes(cfg, task)
     if rank == 0 and warn:
         for w in summary["warnings"] + task.warnings:
             print(f"egoequiv: warning: {w}", file=sys.stderr)
@@ -152,6 +253,8 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
         start, history = state["iteration"], state["extra"].get("history", [])
         elapsed_before = state["extra"].get("train_seconds", 0.0)
         best_model = state["extra"].get("best_model")
+    # a resumed run keeps its id: its checkpoint and its metrics.json say the same
+    run_id = (state or {}).get("run_id") or uuid.uuid4().hex[:12]
     model = method
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(
@@ -164,10 +267,13 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     if rank == 0 and not quiet:
         scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
             if lr != cfg.lr else ""
+        if warn:
+            print(f"egoequiv: {split_note(task)}", file=sys.stderr)
         print(f"egoequiv: {loader.placement}; {world} process(es){scale}", file=sys.stderr)
     return Session(cfg, dataset, labelled_dataset, out_dir, quiet, rank, device, task,
                    summary, shape, method, model, optimizer, normalizer, sampler, loader,
-                   history, start, elapsed_before, best_model, start_time, done=start)
+                   history, start, elapsed_before, best_model, start_time, done=start,
+                   run_id=run_id)
 
 
 def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = None,
@@ -196,7 +302,8 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
         motion_patterns=s.summary["patterns"], train_seconds=round(s.train_seconds, 2),
         total_seconds=round(time.perf_counter() - s.start_time, 2),
         num_pairs=int(len(s.sampler.pairs)) if s.sampler.pairs is not None else 0,
-        num_labelled=int(len(task.labelled)), history=s.history, **(extra or {}))
+        num_labelled=int(len(task.labelled)), history=s.history, run_id=s.run_id,
+        **(extra or {}))
     for key, curve in monitor_curves(s.history).items():
         if curve:
             plot_curves({cfg.method: curve}, s.out_dir / f"{key}_curve.png",
@@ -229,15 +336,18 @@ def time_steps(cfg: Config, dataset: str, frames: Frames, task: Task, steps: int
     with tempfile.TemporaryDirectory() as scratch:
         s = setup(replace(cfg, iters=steps + 3), dataset, scratch, quiet=True,
                   prepared=(frames, task), warn=False)
-        autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
-                                  enabled=cfg.precision == "bf16")
-        s.method.train()
-        start = 0.0
-        for it, batch in enumerate(s.loader.batches(0, steps + 3)):
-            if it == 3:
-                start = time.perf_counter()
-            loss, _ = step(s, batch, autocast)
-        float(loss.detach())  # waits for the device
+        try:
+            autocast = torch.autocast(s.device.type, dtype=torch.bfloat16,
+                                      enabled=cfg.precision == "bf16")
+            s.method.train()
+            start = 0.0
+            for it, batch in enumerate(s.loader.batches(0, steps + 3)):
+                if it == 3:
+                    start = time.perf_counter()
+                loss, _ = step(s, batch, autocast)
+            float(loss.detach())  # waits for the device
+        finally:
+            release(s)
     return (time.perf_counter() - start) / steps
 
 

@@ -59,7 +59,9 @@ def remove_quietly(path: Path) -> None:
         pass
 
 
-def _write_with(path: str | Path, write: Callable[[Path], None], suffix: str = "") -> None:
+def atomic_write_with(path: str | Path, write: Callable[[Path], None], suffix: str = "") -> None:
+    """``write(tmp)`` writes the file at a temporary path beside ``path``, which then
+    replaces ``path`` in one rename (any writer: safetensors, numpy, a library's own)."""
     path = Path(path)
     tmp = _tmp(path, suffix)
     with _writing(path, tmp):
@@ -73,7 +75,7 @@ def atomic_write_text(path: str | Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
 
-    _write_with(path, write)
+    atomic_write_with(path, write)
 
 
 def _finite(obj: Any) -> Any:
@@ -100,10 +102,10 @@ def atomic_torch_save(path: str | Path, obj: Any) -> None:
             full = shutil.disk_usage(tmp.parent).free < 1 << 20
             raise OSError(errno.ENOSPC if full else errno.EIO, str(e)) from None
 
-    _write_with(path, write)
+    atomic_write_with(path, write)
 
 
 def atomic_save_npy(path: str | Path, array) -> None:
     import numpy as np
 
-    _write_with(path, lambda tmp: np.save(tmp, array), suffix=".npy")
+    atomic_write_with(path, lambda tmp: np.save(tmp, array), suffix=".npy")

@@ -96,8 +96,9 @@ def tf_msg(values, t, parent, child):
 
 
 def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None, body=False,
-              mcap=False):
-    """A camera topic at 10 Hz and odometry + /tf at 25 Hz, from the KITTI excerpt."""
+              mcap=False, nan_poses=()):
+    """A camera topic at 10 Hz and odometry + /tf at 25 Hz, from the KITTI excerpt;
+    ``nan_poses``: the pose messages whose position x is NaN."""
     global types
     store = STORE1 if ros1 else STORE
     types = store.types
@@ -122,6 +123,7 @@ def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None,
         c = BODY_TO_CAMERA
         rot = Rotation.from_matrix(c.T @ Rotation.from_quat(poses[:, 3:]).as_matrix() @ c)
         poses = np.concatenate([poses[:, :3] @ c, rot.as_quat()], axis=1)
+    poses[list(nan_poses), 0] = np.nan
     events = [(T0 + k / CAMERA_RATE, "cam", k) for k in range(n)]
     events += [(T0 + t, "pose", k) for k, t in enumerate(pose_t)]
     with writer:
@@ -229,3 +231,51 @@ def test_not_a_bag(tmp_path):
     (tmp_path / "folder").mkdir()
     with pytest.raises(DataError, match=r"folder: not a ROS 2 bag folder"):
         open_source(f"rosbag:{tmp_path / 'folder'}")
+
+
+def test_nan_odometry_positions_are_refused_naming_the_message(shared_data, tmp_path, capsys):
+    """input: a bag whose /odom messages 3 and 7 have position x NaN (finding 8)."""
+    from egoequiv.cli.main import main
+
+    kt, images = kitti(shared_data, frames=8)
+    bag = write_bag(tmp_path / "b", kt, images, nan_poses=(3, 7))
+    spec = f"rosbag:{bag},image=/camera/image,odom=/odom"
+    for argv in (["data", "info", spec],
+                 ["train", "--dataset", spec, "--out", str(tmp_path / "r"), "--iters", "2"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f"egoequiv: error: {bag}: odom=/odom message 3: pose.position.x is nan, "
+                       "expected a finite number (2 of 15 poses are not finite)")
+    assert not (tmp_path / "r").exists()
+
+
+def test_data_info_exits_non_zero_for_a_spec_it_cannot_train_on(shared_data, tmp_path,
+                                                                 capsys):
+    """input: data info on a bag spec naming a topic the bag lacks (image=/cam)."""
+    from egoequiv.cli.main import main
+
+    kt, images = kitti(shared_data, frames=4)
+    bag = write_bag(tmp_path / "b", kt, images)
+    assert main(["data", "info", f"rosbag:{bag},image=/cam,odom=/odom"]) == 2
+    out, err = capsys.readouterr()
+    assert "/camera/image" in out  # the topics it has, listed
+    assert err.strip() == f"egoequiv: error: {bag}: no topic '/cam' for image="
+    assert main(["data", "info", f"rosbag:{bag}"]) == 2  # no topic chosen: listed, refused
+    assert "choose the camera with image=TOPIC" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("step, size, message", [
+    (20, 60, r"row step 20 bytes is shorter than a row of 10 rgb8 pixels \(30 bytes\)"),
+    (32, 40, r"40 bytes of data; 2 rows of step 32 need 64"),
+])
+def test_a_raw_image_of_the_wrong_size_names_the_size_expected(tmp_path, step, size,
+                                                               message):
+    """input: a 10 x 2 rgb8 sensor_msgs/Image message with too short a step or data."""
+    from types import SimpleNamespace
+
+    from egoequiv.data.rosbag import decode_image
+
+    msg = SimpleNamespace(encoding="rgb8", width=10, height=2, step=step, is_bigendian=0,
+                          data=np.zeros(size, np.uint8))
+    with pytest.raises(DataError, match=rf"b \(image message 4\): {message}$"):
+        decode_image(msg, tmp_path / "b", 4)
