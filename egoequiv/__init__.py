@@ -11,7 +11,8 @@ __version__ = "0.1.0"
 #: where each public name lives (imported on first use)
 _HOMES = {**{name: "egoequiv.api" for name in (
     "load", "from_pretrained", "train", "train_grid", "evaluate", "evaluate_checkpoint",
-    "embed_dataset")}, "PairDataset": "egoequiv.training.pairs_dataset"}
+    "embed_dataset")}, "PairDataset": "egoequiv.training.pairs_dataset",
+    "finetune": "egoequiv.transfer"}
 __all__ = list(_HOMES)
 
 

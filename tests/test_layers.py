@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "egoequiv"
 #: the layer of each top-level module or package of egoequiv (0: used by everyone)
 LAYERS = {"errors": 0, "utils": 0, "config": 0, "data": 1, "render": 2, "motion": 3,
           "task": 4, "models": 5, "losses": 5, "methods": 6, "evaluation": 7, "training": 8,
-          "api": 9, "experiment": 9, "demo": 10, "reproduce": 10, "cli": 11}
+          "api": 9, "experiment": 9, "transfer": 9, "demo": 10, "reproduce": 10, "cli": 11}
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:

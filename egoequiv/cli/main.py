@@ -20,6 +20,7 @@ COMMANDS = [
     "egoequiv.cli.data",
     "egoequiv.cli.eval",
     "egoequiv.cli.probe",
+    "egoequiv.cli.finetune",
     "egoequiv.cli.report",
     "egoequiv.cli.reproduce",
 ]

@@ -30,7 +30,7 @@ from egoequiv.evaluation.suite import METRICS
 from egoequiv.utils.atomic import atomic_write_json
 
 FILE = "metrics.json"
-PROVENANCES = ("train", "eval", "probe", "control")
+PROVENANCES = ("train", "eval", "probe", "control", "finetune")
 STATUSES = ("finished", "diverged")
 IDENTITY = ("method", "dataset", "labelled_dataset", "seed", "label_split", "grid")
 #: the suite's own book-keeping beside its measurements
@@ -63,6 +63,14 @@ FACTS = {
     "total_seconds": "seconds from set-up to the record",
     "history": "the training log's monitored rows (validation and held-out curves)",
     "run_id": "the training run's id, the same in its checkpoint: a folder holds one run",
+    "pretrained": "what finetune started from: kind (checkpoint or export), path, method, "
+                  "dataset, iteration, model, image_size, channels (finetune)",
+    "finetune": "test top-1 per initialisation, layer and labels per class: mean ± sample "
+                "std over label splits (top1), each split's value, lr chosen on "
+                "validation, validation top-1 and best iteration (finetune)",
+    "finetune_gaps": "pretrained minus random top-1 per layer and labels per class, the "
+                     "larger std over splits, and whether the gap exceeds twice it "
+                     "(finetune)",
 }
 KEYS = (*IDENTITY, "provenance", "status", "config", *SUITE_KEYS, *NBV_FLAT, *SUITE_EXTRA,
         *FACTS)

@@ -62,6 +62,8 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
                 if unreadable is not None:
                     unreadable.append(str(e))
                 continue
+            if m.get("provenance") == "finetune":  # its own report.md holds its tables
+                continue
             if "grid" not in m and m.get("checkpoint"):  # egoequiv eval of a grid member
                 m["grid"] = _trained_grid(Path(m["checkpoint"]))
             key = (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
