@@ -41,7 +41,7 @@ import numpy as np
 
 from egoequiv.data.columns import parse_number
 from egoequiv.data.log_sync import EVERY, TOLERANCE
-from egoequiv.data.pose import DOFS_OPTION, axes_option, pose_motion
+from egoequiv.data.pose import DOFS_OPTION, axes_option, pose_motion, poses_from_matrices
 from egoequiv.data.source import Source
 from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.data.trajectory import (
@@ -104,7 +104,7 @@ class EurocSource(Source):
         stamps, files = read_frames(camera / "data.csv")
         pose_ns, body = read_groundtruth(mav / GROUNDTRUTH / "data.csv")
         if self.option("axes") == "camera":
-            poses = compose(body, read_extrinsic(camera / "sensor.yaml"))
+            poses = compose(body, poses_from_matrices(read_extrinsic(camera / "sensor.yaml")[None]))
         else:
             poses = body
         ns0 = min(stamps[0], pose_ns[0])  # integers: differenced before they become seconds

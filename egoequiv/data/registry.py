@@ -23,6 +23,10 @@ SOURCES: dict[str, str] = {
     "imagefolder": "egoequiv.data.imagefolder:ImageFolderSource",
     "video": "egoequiv.data.video_clips:VideoSource",
     "rosbag": "egoequiv.data.rosbag:RosbagSource",
+    "lerobot": "egoequiv.data.lerobot:LeRobotSource",
+    "tum": "egoequiv.data.tum:TumSource",
+    "euroc": "egoequiv.data.euroc:EurocSource",
+    "nuscenes": "egoequiv.data.nuscenes:NuScenesSource",
 }
 
 

@@ -40,21 +40,14 @@ def readings_of(position, quaternion_xyzw) -> np.ndarray:
                            np.asarray(quaternion_xyzw, dtype=np.float64)], axis=1)
 
 
-def compose(readings: np.ndarray, transform: np.ndarray) -> np.ndarray:
-    """The poses T_k @ ``transform`` (a 4x4 rigid transform on the right) as readings: a
+def compose(readings: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The poses T_k @ O_k as readings, ``other`` one reading (7,) or one per pose (K, 7): a
     body's world pose times the body-from-camera extrinsic is the camera's world pose."""
+    other = np.broadcast_to(np.asarray(other, dtype=np.float64), readings.shape).copy()
     rotation = Rotation.from_quat(readings[:, 3:7])
-    position = readings[:, :3] + rotation.apply(transform[:3, 3])
-    turned = rotation * Rotation.from_matrix(transform[:3, :3])
+    position = readings[:, :3] + rotation.apply(other[:, :3])
+    turned = rotation * Rotation.from_quat(other[:, 3:7])
     return readings_of(position, turned.as_quat())
-
-
-def matrix_of(reading) -> np.ndarray:
-    """The 4x4 transform of one reading (x, y, z, qx, qy, qz, qw)."""
-    out = np.eye(4)
-    out[:3, :3] = Rotation.from_quat(reading[3:7]).as_matrix()
-    out[:3, 3] = reading[:3]
-    return out
 
 
 def rigid_transform(path, values, field: str) -> np.ndarray:
@@ -111,8 +104,10 @@ def check_increasing(path, times: np.ndarray, where: Where, what: str) -> None:
     steps = np.flatnonzero(np.diff(times) <= 0)
     if len(steps):
         prefix, line = where(int(steps[0]) + 1)
-        raise DataError(path, f"{prefix}{what} {times[steps[0] + 1]:.9g} does not increase "
-                              f"(the record before has {times[steps[0]]:.9g})", line)
+        show = (lambda v: str(int(v))) if np.issubdtype(times.dtype, np.integer) else \
+            (lambda v: f"{v:.6f}")
+        raise DataError(path, f"{prefix}{what} {show(times[steps[0] + 1])} does not increase "
+                              f"(the record before has {show(times[steps[0]])})", line)
 
 
 def poses_at(pose_times: np.ndarray, poses: np.ndarray, frame_times: np.ndarray,
