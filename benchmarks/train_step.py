@@ -56,6 +56,7 @@ def main() -> None:
 
     from egoequiv.config import load_config, parse_overrides
     from egoequiv.data.tensors import Normalizer
+    from egoequiv.methods.batch import STREAMS
     from egoequiv.training.checkpoint import build_method
     from egoequiv.training.loader import to_batch as _to_batch
 
@@ -113,8 +114,7 @@ def main() -> None:
         torch.cuda.synchronize()
     seconds = (time.perf_counter() - t0) / args.steps
     mm = matmul_flops() if device.type == "cpu" else float("nan")
-    images_per_step = sum(len(v) for k, v in indices().items()
-                          if k in ("x", "pos_i", "pos_j", "neg_i", "neg_j"))
+    images_per_step = sum(len(v) for k, v in indices().items() if k in STREAMS)
     result = {
         "method": args.method, "batch_size": b, "image_size": args.image_size,
         "device": str(device), "precision": args.precision, "compile": args.compile,

@@ -8,12 +8,14 @@ them). The commands train, eval, probe and embed are these calls.
 - ``evaluate(features, dataset=...)`` -> the suite's measurements of any (N, D) features.
 - ``evaluate_checkpoint(checkpoint, dataset=None)`` -> the suite's measurements of a model.
 - ``embed_dataset(checkpoint, dataset, out)``: every frame's features as a .npy file.
+- ``frames(dataset, image_size=None, channels=None, config=None)`` -> a dataset's decoded
+  frames, uint8 (N, H, W, C), in the source's order.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -114,9 +116,11 @@ class TrainedRun:
 
 
 def train(config: Config | str | Path | None = None, *, dataset: str, out: str | Path,
-          resume: bool = False, quiet: bool = True, **settings) -> TrainedRun:
+          resume: bool = False, quiet: bool = False, **settings) -> TrainedRun:
     """Train a run: ``config`` (a Config, or a TOML/JSON file) updated by ``settings``
-    (config keys, e.g. ``method="equiv"``, ``iters=200``); checkpoint and metrics in ``out``."""
+    (config keys, e.g. ``method="equiv"``, ``iters=200``); checkpoint and metrics in ``out``.
+    Progress (the split, a progress bar) goes to stderr as ``egoequiv train`` shows it, unless
+    ``quiet``; warnings are printed either way."""
     from egoequiv.training.trainer import train as train_run
 
     if isinstance(config, Config):
@@ -128,11 +132,11 @@ def train(config: Config | str | Path | None = None, *, dataset: str, out: str |
 
 
 def train_grid(config: Config | str | Path | None = None, *, dataset: str, out: str | Path,
-               grid: dict[str, list], resume: bool = False, quiet: bool = True,
+               grid: dict[str, list], resume: bool = False, quiet: bool = False,
                stack: str = "auto", **settings) -> list[dict]:
     """Train every combination of ``grid`` (``{"lam": [0.316, 1], "seed": [0, 1]}``) as
     batched runs (``egoequiv train --grid``): one folder per member under ``out``, listed in
-    ``out/grid.json``; returns each member's metrics."""
+    ``out/grid.json``; returns each member's metrics. Progress on stderr unless ``quiet``."""
     from egoequiv.training.grid import train_grid as grid_runs
 
     cfg = load_config(overrides={**to_dict(config), **settings}) \
@@ -172,11 +176,16 @@ def evaluate(features, *, dataset: str, metrics: list[str] | None = None, seed: 
 def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
                         labelled_dataset: str | None = None, out: str | Path | None = None,
                         device: str = "auto", metrics: list[str] | None = None,
-                        plots: bool = True, quiet: bool = False, **options) -> dict:
+                        plots: bool = True, quiet: bool = False, test: bool = False,
+                        **options) -> dict:
     """The suite's measurements of a checkpoint's model on ``dataset`` (default: the one it
     was trained on), using its motion patterns and head where the data allow (``egoequiv
     eval``). With ``out``: OUT/metrics.json and, with ``plots``, the plots. ``notes`` says
-    what could not be reused; they are printed as warnings unless ``quiet``."""
+    what could not be reused, ``skipped`` which measurements did not apply and why. A run
+    that held out a validation split (``validation_fraction``) is measured on it, unless
+    ``test``: then on the source's test split, as if trained without one. Unless
+    ``quiet``, stderr gets the notes and the suite's warnings (``egoequiv: warning: ...``)
+    and one line per skipped measurement (``egoequiv: skipped NAME: REASON``)."""
     from egoequiv.evaluation.model import evaluate_on_task
     from egoequiv.evaluation.suite import check_metric_names
     from egoequiv.task.load import prepare
@@ -189,8 +198,9 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     run = load_run(checkpoint, device)
     name = dataset or run.dataset
     labelled = labelled_dataset or (None if dataset else run.labelled_dataset)
+    cfg = replace(run.cfg, validation_fraction=0.0) if test else run.cfg
     try:
-        _, task = prepare(run.cfg, name, quiet=True, labelled_dataset=labelled,
+        _, task = prepare(cfg, name, quiet=True, labelled_dataset=labelled,
                           channels=run.shape["in_channels"],
                           needs_pairs=not labels_only(run.cfg))
     except DataError as e:
@@ -209,11 +219,21 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     if not quiet:
         for note in notes:
             print(f"egoequiv: warning: {note}", file=sys.stderr)
+        _print_measured(run.cfg.method, result)
     return _write(out, record.make(
-        "eval", method=run.cfg.method, dataset=name, config=to_dict(run.cfg),
+        "eval", method=run.cfg.method, dataset=name, config=to_dict(cfg),
         measurements=result, labelled_dataset=labelled, notes=notes,
         checkpoint=str(checkpoint), iteration=run.iteration,
         feature_dim=int(run.method.feature_dim), num_classes=task.num_classes))
+
+
+def _print_measured(method: str, result: dict) -> None:
+    """The suite's warnings as ``train`` prints them, then one line per measurement that was
+    skipped, with its reason (the record's ``skipped``), on stderr."""
+    for w in result.get("warnings") or ():
+        print(f"egoequiv: warning: {method}: {w}", file=sys.stderr)
+    for metric, why in (result.get("skipped") or {}).items():
+        print(f"egoequiv: skipped {metric}: {why}", file=sys.stderr)
 
 
 def _write(out: str | Path | None, result: dict) -> dict:
@@ -240,6 +260,23 @@ def embed_dataset(checkpoint: str | Path, dataset: str, out: str | Path,
     z, _ = extract_features(run.method, frames.images, run.normalizer, device, batch_size)
     atomic_save_npy(Path(out), z.astype(np.float32))
     return z.shape, write_row_index(Path(out), frames.table)
+
+
+def frames(dataset: str, *, image_size: int | None = None, channels: int | None = None,
+           config: Config | str | Path | None = None, quiet: bool = False) -> np.ndarray:
+    """Every decoded frame of ``dataset`` (a spec), in the source's order (the rows
+    ``evaluate`` and ``embed_dataset`` use): uint8 (N, H, W, C), squashed to ``image_size``
+    (default: the config's, 32 without one) with ``channels`` (1 or 3; default: the config's,
+    else the source's own), exactly the pixels training sees. ``config``: a Config (e.g.
+    ``model.config``) or a TOML/JSON file. Decoded once into the frame cache (a progress bar
+    unless ``quiet``); the array returned is in memory (N x H x W x C bytes)."""
+    from egoequiv.task.load import load_task_frames
+
+    given = {k: v for k, v in (("image_size", image_size), ("channels", channels))
+             if v is not None}  # checked as config keys are
+    cfg = load_config(overrides={**to_dict(config), **given}) \
+        if isinstance(config, Config) else load_config(config, given)
+    return np.asarray(load_task_frames(cfg, dataset, quiet).images)  # as training decodes
 
 
 def from_pretrained(folder: str | Path, device: str = "cpu") -> Model:

@@ -58,13 +58,17 @@ class Config:
     momentum: float = 0.9  # Nesterov
     weight_decay: float = 5e-4
     batch_size: int = 16  # per stream: labelled images, and unlabelled pairs (paper: 16)
+    augment_shift: int = 0  # move training frames by up to this many pixels, both frames of a
+    #   pair alike (ours; the paper does not augment; egoequiv.training.augment); 0 off
     iters: int = 1500
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda, cuda:N
     patience: int = 0  # early stopping: stop once the validation measure has not improved
     #   in this many monitor evaluations (needs validation_fraction and monitor_every); 0 off
-    stop_metric: str = "val_top1"  # what early stopping watches: val_top1 (ours) or
-    #   val_softmax_loss (the paper's rule); see docs/reproduce.md for why top-1
+    stop_metric: str = "val_top1"  # what early stopping watches: val_top1 (ours),
+    #   val_softmax_loss (the paper's rule; see docs/reproduce.md for why top-1) or
+    #   val_equivariance (refitted error on the validation instances' pairs: for pretraining
+    #   whose features must carry to unseen objects; docs/results.md)
     checkpoint_every: int = 250
     log_every: int = 50
     logger: str = "csv"  # live logs: csv (metrics.csv, always written), tensorboard (also
@@ -89,13 +93,14 @@ class Config:
 CHOICES = {
     "channels": (0, 1, 3),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
-    "stop_metric": ("val_top1", "val_softmax_loss"),
+    "stop_metric": ("val_top1", "val_softmax_loss", "val_equivariance"),
     "precision": ("fp32", "bf16"),
     "logger": ("csv", "tensorboard", "wandb"),
     "lr_scaling": ("none", "linear"),
 }
 _POSITIVE = ("image_size", "batch_size", "iters", "checkpoint_every", "log_every", "lr")
-_NON_NEGATIVE = ("monitor_every", "patience", "labels_per_class", "label_split", "window",
+_NON_NEGATIVE = ("augment_shift", "monitor_every", "patience", "labels_per_class",
+                 "label_split", "window",
                  "num_patterns", "min_motion", "lam", "momentum", "weight_decay", "seed",
                  "workers", "device_cache_mb", "prefetch")
 #: the field holding the method's own keys (checked by the method, not here)
@@ -137,6 +142,9 @@ def validate(cfg: Config) -> Config:
             raise ConfigError(f"config: {name} must be >= 0, got {getattr(cfg, name)!r}")
     if not 0 < cfg.keep_fraction <= 1:
         raise ConfigError(f"config: keep_fraction must be in (0, 1], got {cfg.keep_fraction}")
+    if cfg.augment_shift >= cfg.image_size:
+        raise ConfigError(f"config: augment_shift must be below image_size "
+                          f"({cfg.image_size}), got {cfg.augment_shift}")
     if not 0 <= cfg.validation_fraction < 1:
         raise ConfigError(f"config: validation_fraction must be in [0, 1), "
                           f"got {cfg.validation_fraction}")

@@ -29,7 +29,7 @@ def main() -> None:
     args = p.parse_args()
     out = Path(args.out or tempfile.mkdtemp(prefix="egoequiv-quickstart-"))
 
-    # 1. train: any config key is a keyword
+    # 1. train: any config key is a keyword (progress on stderr; quiet=True for none)
     run = egoequiv.train(dataset=args.dataset, out=out / "run", method="equiv+drlim",
                          iters=30, image_size=32, batch_size=8, conv_channels=[8, 16],
                          hidden_dim=32, feature_dim=16)
@@ -51,19 +51,21 @@ def main() -> None:
     plain = cls(**spec["kwargs"])
     plain.load_state_dict(torch.load(out / "backbone.pt", weights_only=True))
     plain.eval()
+    # the dataset's frames as training saw them: uint8 (N, H, W, C) at the model's size
     inp = spec["input"]
-    x = model._input(images)  # the same normalised batch (mean/std in spec["input"])
+    frames = egoequiv.frames(args.dataset, config=model.config)
+    assert frames.shape[1:] == (inp["image_size"], inp["image_size"], inp["channels"])
+    # the export's input: uint8 / 255, then per-channel mean and std, as (N, C, H, W)
+    x = torch.from_numpy(frames[:8]).float() / 255
+    x = ((x - torch.tensor(inp["mean"])) / torch.tensor(inp["std"])).permute(0, 3, 1, 2)
     with torch.no_grad():
         again = plain(x)[spec["feature_layer"]].numpy()
-    assert np.allclose(again, z, atol=1e-5), "exported backbone gives other features"
+    assert np.allclose(again, model.embed(frames[:8]), atol=1e-5), \
+        "exported backbone gives other features"
     print(f"export reloaded into {spec['class']}: same features ({inp['image_size']} px)")
 
     # 4. evaluate features of any model on a dataset (here: the embedding of every frame)
-    from egoequiv.data.cache import load_frames
-    from egoequiv.data.registry import open_source
-
-    frames = load_frames(open_source(args.dataset), 32, 1, quiet=True)
-    measured = egoequiv.evaluate(model.embed(np.asarray(frames.images)), dataset=args.dataset,
+    measured = egoequiv.evaluate(model.embed(frames), dataset=args.dataset,
                                  metrics=["equivariance", "slowness"], config=model.config)
     print("evaluate:", {k: measured[k] for k in ("equivariance_error", "slowness_auroc")})
 

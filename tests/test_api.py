@@ -15,7 +15,7 @@ TINY = {"image_size": 16, "channels": 1, "conv_channels": [4, 8], "hidden_dim": 
 def trained(tmp_path_factory, shared_data):
     out = tmp_path_factory.mktemp("api")
     return egoequiv.train(dataset=f"eth80:{shared_data / 'eth80'}", out=out, method="equiv",
-                          **TINY)
+                          quiet=True, **TINY)
 
 
 def test_embed_takes_uint8_of_any_size_and_normalised_tensors(trained):

@@ -40,13 +40,13 @@ def cmd_info(args) -> int:
     topics = source.topics() if hasattr(source, "topics") else None
     try:
         table = _table(source)
-    except TopicChoiceError as e:  # a bag without image=/odom=: list what it has
+    except TopicChoiceError as e:  # no camera/motion chosen: list what it has
         if args.json:
             print(json.dumps({"source": source.describe(), "topics": topics,
                               "error": str(e)}, indent=2))
         else:
             for t in topics:
-                print(f"{t['topic']:<32}  {t['type']:<36}  {t['count']} messages")
+                print(f"{t['topic']:<32}  {t['type']:<36}  {t['count']} {source.count_unit}")
         # the spec cannot be trained on: a script must be able to tell
         print(f"egoequiv: error: {e.path}: {e.message.split('; the bag has')[0]}",
               file=sys.stderr)

@@ -47,7 +47,33 @@ def _version() -> str:
     return f"egoequiv {__version__}"
 
 
+def shadowing_folder() -> str | None:
+    """``./egoequiv`` when Python started in this directory (``python -c``, ``python -m``, a
+    notebook, a script kept here) would import it instead of this package: a folder without
+    ``__init__.py`` (a clone's root) is a namespace package, and it wins over an install that
+    a finder after ``sys.path`` provides (``pip install -e``). Python cannot hint at it then
+    (``module 'egoequiv' has no attribute 'load'``), so the command does."""
+    try:
+        folder = os.path.join(os.getcwd(), "egoequiv")
+    except OSError:  # the current directory is gone
+        return None
+    if not os.path.isdir(folder) or os.path.exists(os.path.join(folder, "__init__.py")):
+        return None  # the common case: one stat
+    from importlib.machinery import PathFinder
+
+    spec = PathFinder.find_spec("egoequiv", [os.path.dirname(folder), *sys.path])
+    # a namespace package has no origin file; a regular package on sys.path wins over it
+    return folder if spec is not None and spec.origin in (None, "namespace") else None
+
+
 def main(argv: list[str] | None = None) -> int:
+    # started as the command (not main([...]) from Python, which has imported egoequiv)
+    if argv is None and (folder := shadowing_folder()):
+        print(f"egoequiv: note: Python started in this directory imports {folder}/ (a folder "
+              "without __init__.py) as `egoequiv` instead of the installed package (\"module "
+              "'egoequiv' has no attribute 'load'\"); run Python scripts from another "
+              "directory, or rename that folder (docs/api.md, \"When egoequiv.load is "
+              "missing\")", file=sys.stderr)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -48,7 +48,7 @@ from egoequiv.data.trajectory import (
     check_increasing,
     compose,
     on_lines,
-    poses_at,
+    poses_at_frames,
     readings_of,
     rigid_transform,
     unit_quaternions,
@@ -107,14 +107,10 @@ class EurocSource(Source):
             poses = compose(body, poses_from_matrices(read_extrinsic(camera / "sensor.yaml")[None]))
         else:
             poses = body
-        ns0 = min(stamps[0], pose_ns[0])  # integers: differenced before they become seconds
-        order = np.arange(len(stamps))[::self.option("every")]
-        keep, readings, dropped = poses_at((pose_ns - ns0) * 1e-9, poses,
-                                           (stamps[order] - ns0) * 1e-9,
-                                           self.option("tolerance"), "euroc",
-                                           str(camera / "data.csv"))
-        notes += dropped
-        kept = order[keep]
+        kept, readings = poses_at_frames(pose_ns, poses, stamps, every=self.option("every"),
+                                         tolerance=self.option("tolerance"), unit=1e-9,
+                                         name="euroc", frames=str(camera / "data.csv"),
+                                         notes=notes)
         name = mav.parent.name if mav.name == "mav0" else mav.name
         return [files[k] for k in kept], stamps[kept], readings, name
 

@@ -38,17 +38,35 @@ The motion is one of:
 
 Without a camera (when there are several) or a motion, ``egoequiv data info`` lists the
 cameras and the vector features with their names. Options: ``OPTIONS``.
+
+This module is the source; ``lerobot_tables`` reads ``meta/`` and the parquet rows,
+``lerobot_video`` the mp4 frames.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 from egoequiv.data.columns import motor_unit
+from egoequiv.data.lerobot_tables import (
+    FRAME_COLUMNS,
+    feature_names,
+    pose_indices,
+    read_episodes_v2,
+    read_episodes_v3,
+    read_frames,
+    read_info,
+    spec_fields,
+)
+from egoequiv.data.lerobot_video import (
+    check_decoder,  # noqa: F401  (re-exported: tests import it from here)
+    decode_frames,
+    frame_pts,
+    nearest_frames,
+)
 from egoequiv.data.log_sync import EVERY
 from egoequiv.data.motor import MotorSpec
 from egoequiv.data.pose import DOFS_OPTION, axes_option, pose_motion
@@ -56,24 +74,9 @@ from egoequiv.data.rosbag import TopicChoiceError
 from egoequiv.data.source import Source, chunk_refs
 from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.data.trajectory import check_finite, check_increasing, unit_quaternions
-from egoequiv.errors import ConfigError, DataError, EgoequivError
+from egoequiv.errors import ConfigError, DataError
 from egoequiv.utils.options import Option
 
-INSTALL = "reading LeRobot datasets needs pyarrow and PyAV: pip install 'egoequiv[lerobot]'"
-AV1_INSTALL = ("PyAV has no AV1 decoder here: pip install --upgrade av (its wheels bring "
-               "dav1d), or re-encode the videos to H.264")
-#: the columns every LeRobot frame has, which are not features one reads as a motion
-FRAME_COLUMNS = ("timestamp", "frame_index", "episode_index", "index", "task_index")
-#: the names a pose feature's entries may have, per reading column (lower case)
-POSE_NAMES = {
-    "x": ("x", "tx", "pos_x", "position_x", "position.x", "translation_x"),
-    "y": ("y", "ty", "pos_y", "position_y", "position.y", "translation_y"),
-    "z": ("z", "tz", "pos_z", "position_z", "position.z", "translation_z"),
-    "qx": ("qx", "quat_x", "rot_x", "orientation_x", "orientation.x", "rotation_x"),
-    "qy": ("qy", "quat_y", "rot_y", "orientation_y", "orientation.y", "rotation_y"),
-    "qz": ("qz", "quat_z", "rot_z", "orientation_z", "orientation.z", "rotation_z"),
-    "qw": ("qw", "quat_w", "rot_w", "orientation_w", "orientation.w", "rotation_w"),
-}
 #: frames per decode job: a job seeks once, then decodes forward
 CHUNK = 256
 
@@ -109,17 +112,11 @@ OPTIONS = {
 }
 
 
-def _need_pyarrow():
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise EgoequivError(INSTALL) from None
-    return pq
-
-
 class LeRobotSource(Source):
     name = "lerobot"
     options = OPTIONS
+    #: what the count of a ``topics()`` row counts (``data info`` prints it)
+    count_unit = "frames"
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
@@ -283,22 +280,7 @@ class LeRobotSource(Source):
         if str(video) not in self._pts:
             self._pts[str(video)] = frame_pts(video, self.info["codec"].get(ep["camera"]))
         pts, base = self._pts[str(video)]
-        shown = pts * base
-        after = np.clip(np.searchsorted(shown, at), 0, len(shown) - 1)
-        before = np.clip(after - 1, 0, None)
-        nearest = np.where(np.abs(shown[before] - at) <= np.abs(shown[after] - at), before,
-                           after)
-        off = np.abs(shown[nearest] - at)
-        tolerance = 0.5 / self.info["fps"]
-        bad = np.flatnonzero(off > tolerance)
-        if len(bad):
-            k = bad[0]
-            raise DataError(video, f"episode {ep['index']} frame_index {frames[k]}: no video "
-                                   f"frame at {at[k]:.4f} s (the nearest is at "
-                                   f"{shown[nearest[k]]:.4f} s, more than half a frame at "
-                                   f"{self.info['fps']:g} fps away; the video has "
-                                   f"{len(shown)} frames)")
-        return nearest
+        return nearest_frames(video, pts, base, at, self.info["fps"], frame_where(ep, frames))
 
     # -- decoding ------------------------------------------------------------------------
     def chunks(self, refs: list[str]) -> list[np.ndarray]:
@@ -330,269 +312,7 @@ class LeRobotSource(Source):
         return h.hexdigest()[:16]
 
 
-# -- meta/ ---------------------------------------------------------------------------------
-def read_info(path: Path) -> dict:
-    """``meta/info.json``, checked: its version's layout (2 or 3), fps, features, the path
-    templates; ``codec``: {camera: the codec info.json names}."""
-    if not path.is_file():
-        raise DataError(path, "missing: a LeRobot dataset holds meta/info.json")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise DataError(path, f"not valid JSON ({e.__class__.__name__}: {e})") from None
-    if not isinstance(info, dict):
-        raise DataError(path, "expected a JSON object")
-    version = str(info.get("codebase_version"))
-    layouts = {"v2.0": 2, "v2.1": 2, "v3.0": 3}
-    if version not in layouts:
-        raise DataError(path, f"field codebase_version: {version!r}; expected one of "
-                              f"{', '.join(layouts)}")
-    fps = info.get("fps")
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not fps > 0:
-        raise DataError(path, f"field fps: expected a positive number, got {fps!r}")
-    features = info.get("features")
-    if not isinstance(features, dict) or not all(isinstance(f, dict)
-                                                 for f in features.values()):
-        raise DataError(path, "field features: expected an object of {key: {dtype, shape, "
-                              "names}}")
-    for key in ("data_path", "video_path"):
-        if not isinstance(info.get(key), str):
-            raise DataError(path, f"field {key}: expected a path template, got "
-                                  f"{info.get(key)!r}" + (" (a dataset without videos: this "
-                                                          "reader reads video cameras)"
-                                                          if key == "video_path" else ""))
-    codec = {k: (f.get("info") or {}).get("video.codec") for k, f in features.items()
-             if f.get("dtype") == "video"}
-    return {**info, "layout": layouts[version], "fps": float(fps), "codec": codec}
-
-
-def feature_names(feature: dict) -> list[str]:
-    """A feature's entry names: a list, or (older datasets) an object holding one list."""
-    names = feature.get("names")
-    if isinstance(names, dict) and len(names) == 1:
-        names = next(iter(names.values()))
-    if isinstance(names, list) and all(isinstance(n, str) for n in names):
-        return names
-    return []
-
-
-def pose_indices(info: Path, key: str, names: list[str]) -> list[int]:
-    """The entries of feature ``key`` that hold x, y, z, qx, qy, qz, qw, in that order."""
-    lower = [n.strip().lower() for n in names]
-    picked, missing = [], []
-    for column, aliases in POSE_NAMES.items():
-        found = [k for k, n in enumerate(lower) if n in aliases]
-        if len(found) != 1:
-            missing.append(column if not found else f"{column} (named {len(found)} times)")
-        picked += found[:1]
-    if missing:
-        raise DataError(info, f"feature {key}: names [{', '.join(names) or 'none'}] do not "
-                              f"name a pose: missing {', '.join(missing)} (expected x, y, z "
-                              "and qx, qy, qz, qw in any order)")
-    return picked
-
-
 def frame_where(ep: dict, frames: np.ndarray):
     """``where`` of the rows of one episode: its index and the row's frame_index."""
     return lambda k: (f"episode {ep['index']} frame_index {frames[k]}: ", None)
 
-
-def spec_fields(feature: dict, columns: list[int]) -> list[str]:
-    names = feature_names(feature)
-    return [names[k] if k < len(names) else str(k) for k in columns]
-
-
-def _format(path: Path, template: str, **keys) -> str:
-    try:
-        return template.format(**keys)
-    except (KeyError, IndexError, ValueError) as e:
-        raise DataError(path, f"path template {template!r}: {e.__class__.__name__}: {e} "
-                              f"(it may use {', '.join(keys)})") from None
-
-
-def read_episodes_v2(root: Path, info: dict, camera: str) -> list[dict]:
-    """The episodes of ``meta/episodes.jsonl`` with their files (v2.0/v2.1)."""
-    path = root / "meta" / "episodes.jsonl"
-    if not path.is_file():
-        raise DataError(path, "missing: a v2.x LeRobot dataset lists its episodes there")
-    size = info.get("chunks_size", 1000)
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        raise DataError(root / "meta" / "info.json", f"field chunks_size: expected a positive "
-                                                     f"integer, got {size!r}")
-    out = []
-    for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not text.strip():
-            continue
-        try:
-            index = json.loads(text)["episode_index"]
-        except (ValueError, KeyError, TypeError) as e:
-            raise DataError(path, f"expected a JSON object with episode_index ({e})",
-                            line) from None
-        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-            raise DataError(path, f"field episode_index: expected an integer >= 0, got "
-                                  f"{index!r}", line)
-        keys = {"episode_chunk": index // size, "episode_index": index}
-        out.append({"index": index, "camera": camera, "from": 0.0,
-                    "data": root / _format(path, info["data_path"], **keys),
-                    "video": root / _format(path, info["video_path"], video_key=camera,
-                                            **keys)})
-    return _existing(path, sorted(out, key=lambda e: e["index"]))
-
-
-def read_episodes_v3(root: Path, info: dict, camera: str) -> list[dict]:
-    """The episodes of ``meta/episodes/chunk-*/file-*.parquet`` with their files and
-    their start in their video (v3.0)."""
-    pq = _need_pyarrow()
-    files = sorted((root / "meta" / "episodes").glob("chunk-*/file-*.parquet"))
-    if not files:
-        raise DataError(root / "meta" / "episodes", "no chunk-*/file-*.parquet: a v3.0 LeRobot "
-                                                    "dataset lists its episodes there")
-    video = f"videos/{camera}/"
-    columns = ["episode_index", "data/chunk_index", "data/file_index", video + "chunk_index",
-               video + "file_index", video + "from_timestamp"]
-    out = []
-    for path in files:
-        table = _read_parquet(pq, path, columns)
-        rows = {c: table.column(c).to_numpy(zero_copy_only=False) for c in columns}
-        for k in range(table.num_rows):
-            index = int(rows["episode_index"][k])
-            data = _format(path, info["data_path"], chunk_index=int(rows["data/chunk_index"][k]),
-                           file_index=int(rows["data/file_index"][k]))
-            mp4 = _format(path, info["video_path"], video_key=camera,
-                          chunk_index=int(rows[video + "chunk_index"][k]),
-                          file_index=int(rows[video + "file_index"][k]))
-            start = float(rows[video + "from_timestamp"][k])
-            if not np.isfinite(start) or start < 0:
-                raise DataError(path, f"episode {index}: {video}from_timestamp is {start}, "
-                                      "expected a time >= 0 in seconds")
-            out.append({"index": index, "camera": camera, "from": start,
-                        "data": root / data, "video": root / mp4})
-    return _existing(files[0].parent.parent, sorted(out, key=lambda e: e["index"]))
-
-
-def _existing(listing: Path, episodes: list[dict]) -> list[dict]:
-    """The episodes, each of whose files exists, else one line naming the file."""
-    for ep in episodes:
-        for what in ("data", "video"):
-            if not ep[what].is_file():
-                raise DataError(ep[what], f"missing: the {what} file of episode {ep['index']} "
-                                          f"(listed in {listing})")
-    return episodes
-
-
-def _read_parquet(pq, path: Path, columns: list[str]):
-    try:
-        schema = pq.read_schema(path)
-    except Exception as e:  # pyarrow raises its own kinds for a damaged file
-        raise DataError(path, f"cannot read parquet ({e.__class__.__name__}: {e})") from None
-    missing = [c for c in columns if c not in schema.names]
-    if missing:
-        raise DataError(path, f"no column {missing[0]!r} (its columns: "
-                              f"{', '.join(schema.names)})")
-    return pq.read_table(path, columns=columns)
-
-
-def read_frames(path: Path, key: str, feature: dict) -> dict[str, np.ndarray]:
-    """episode, frame, time (s) and values (N, width) of every row of a data file."""
-    pq = _need_pyarrow()
-    table = _read_parquet(pq, path, ["episode_index", "frame_index", "timestamp", key])
-    out = {name: table.column(col).to_numpy(zero_copy_only=False).astype(kind)
-           for name, col, kind in (("episode", "episode_index", np.int64),
-                                   ("frame", "frame_index", np.int64),
-                                   ("time", "timestamp", np.float64))}
-    out["values"] = vector_column(path, table.column(key), key,
-                                  int(np.prod(feature.get("shape") or [1])))
-    return out
-
-
-def vector_column(path: Path, column, key: str, width: int) -> np.ndarray:
-    """(N, width) float64 of a list column (or a scalar one, width 1)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = column.combine_chunks()
-    if array.null_count:
-        raise DataError(path, f"column {key}: {array.null_count} rows are null, expected "
-                              f"{width} numbers each")
-    if not (pa.types.is_list(array.type) or pa.types.is_large_list(array.type)
-            or pa.types.is_fixed_size_list(array.type)):
-        return array.to_numpy(zero_copy_only=False).astype(np.float64).reshape(-1, 1)
-    lengths = pc.list_value_length(array).to_numpy(zero_copy_only=False)
-    if len(lengths) and (lengths != width).any():
-        row = int(np.flatnonzero(lengths != width)[0])
-        raise DataError(path, f"column {key}: row {row} has {lengths[row]} numbers, "
-                              f"meta/info.json's shape says {width}")
-    values = array.flatten().to_numpy(zero_copy_only=False).astype(np.float64)
-    return values.reshape(len(array), width)
-
-
-# -- videos --------------------------------------------------------------------------------
-def _open_video(path: Path, codec: str | None = None):
-    try:
-        import av
-    except ImportError:
-        raise EgoequivError(INSTALL) from None
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as e:
-        raise DataError(path, f"cannot open video ({e.__class__.__name__}: {e})") from None
-    if not container.streams.video:
-        container.close()
-        raise DataError(path, "no video stream")
-    stream = container.streams.video[0]
-    check_decoder(path, stream, codec)
-    return container, stream
-
-
-def check_decoder(path: Path, stream, codec: str | None) -> None:
-    """A stream this PyAV cannot decode (no decoder: PyAV leaves ``codec_context`` None)
-    is one line naming its codec and what to install."""
-    if stream.codec_context is not None:
-        return
-    named = (codec or "").lower()
-    hint = AV1_INSTALL if "av1" in named or named in ("", "av01") else \
-        "install a PyAV whose FFmpeg has its decoder, or re-encode the videos to H.264"
-    raise DataError(path, f"no decoder for its {codec or 'video'} stream: {hint}")
-
-
-def frame_pts(path: Path, codec: str | None = None) -> tuple[np.ndarray, float]:
-    """(each frame's presentation timestamp, in presentation order; the time base), read
-    from the packets (no decoding)."""
-    import av
-
-    container, stream = _open_video(path, codec)
-    with container:
-        try:
-            pts = [p.pts for p in container.demux(stream) if p.pts is not None and p.size]
-        except av.error.FFmpegError as e:
-            raise DataError(path, f"cannot read video packets ({e})") from None
-        base = float(stream.time_base)
-    if not pts:
-        raise DataError(path, "the video stream has no frames")
-    return np.sort(np.array(pts, dtype=np.int64)), base
-
-
-def decode_frames(path: Path, wanted: list[int], pts: np.ndarray) -> dict[int, np.ndarray]:
-    """Frames ``wanted`` (indices in presentation order) as uint8 (H, W, 3): a seek to the
-    keyframe before the first, then decoding forward to the last."""
-    import av
-
-    index = {int(p): k for k, p in enumerate(pts)}
-    targets, last, found = set(wanted), max(wanted), {}
-    container, stream = _open_video(path)
-    with container:
-        try:
-            container.seek(int(pts[min(wanted)]), backward=True, any_frame=False, stream=stream)
-            for frame in container.decode(stream):
-                k = index.get(frame.pts)
-                if k in targets:
-                    found[k] = frame.to_ndarray(format="rgb24")
-                if k is not None and k >= last:
-                    break
-        except av.error.FFmpegError as e:
-            raise DataError(path, f"cannot decode video ({e})") from None
-    lost = sorted(targets - set(found))
-    if lost:
-        raise DataError(path, f"frame {lost[0]} (at pts {pts[lost[0]]}) was not decoded "
-                              f"({len(lost)} of {len(targets)} frames asked for)")
-    return found

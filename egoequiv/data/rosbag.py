@@ -65,6 +65,8 @@ class TopicChoiceError(DataError):
 class RosbagSource(Source):
     name = "rosbag"
     options = OPTIONS
+    #: what the count of a ``topics()`` row counts (``data info`` prints it)
+    count_unit = "messages"
 
     def __init__(self, path, **options):
         super().__init__(path, **options)

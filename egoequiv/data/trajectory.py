@@ -110,18 +110,23 @@ def check_increasing(path, times: np.ndarray, where: Where, what: str) -> None:
                               f"(the record before has {show(times[steps[0]])})", line)
 
 
-def poses_at(pose_times: np.ndarray, poses: np.ndarray, frame_times: np.ndarray,
-             tolerance: float, name: str, frames: str) -> tuple[np.ndarray, np.ndarray,
-                                                                 list[str]]:
-    """The ground truth interpolated at the frame times (``pose.interpolate_poses``: linear +
-    slerp, as bags and clips): (kept mask, readings of the kept frames, notes). The frames
-    outside the ground truth's span, or further than ``tolerance`` s from a pose, are
-    dropped and counted in one note."""
-    keep, readings = interpolate_poses(pose_times, poses, frame_times, tolerance)
-    notes = []
+def poses_at_frames(pose_times: np.ndarray, poses: np.ndarray, frame_times: np.ndarray, *,
+                    every: int, tolerance: float, unit: float, name: str, frames: str,
+                    notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``every``-th frame's pose, the ground truth interpolated at its time
+    (``pose.interpolate_poses``: linear + slerp, as bags and clips): (the kept frames'
+    indices into ``frame_times``, their readings). The frames outside the ground truth's
+    span, or further than ``tolerance`` s from a pose, are dropped and counted in one note
+    appended to ``notes``. Times are in units of ``unit`` s (1e-9: nanoseconds) and are
+    differenced from the earliest before they become seconds: int64 nanoseconds since 1970
+    lose no precision, and float seconds keep the interpolation's."""
+    t0 = min(frame_times[0], pose_times[0])
+    order = np.arange(len(frame_times))[::every]
+    pose_s, frame_s = (pose_times - t0) * unit, (frame_times[order] - t0) * unit
+    keep, readings = interpolate_poses(pose_s, poses, frame_s, tolerance)
     if (~keep).any():
         notes.append(f"{name}: dropped {int((~keep).sum())} of {len(keep)} frames of {frames} "
                      f"without a ground-truth pose within {tolerance:g} s (poses "
-                     f"{pose_times[0]:.2f}-{pose_times[-1]:.2f} s, frames "
-                     f"{frame_times.min():.2f}-{frame_times.max():.2f} s)")
-    return keep, readings, notes
+                     f"{pose_s[0]:.2f}-{pose_s[-1]:.2f} s, frames "
+                     f"{frame_s.min():.2f}-{frame_s.max():.2f} s)")
+    return order[keep], readings

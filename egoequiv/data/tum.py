@@ -35,7 +35,7 @@ from egoequiv.data.log_sync import EVERY, TOLERANCE
 from egoequiv.data.pose import DOFS_OPTION, axes_option, pose_motion
 from egoequiv.data.source import Source
 from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
-from egoequiv.data.trajectory import check_increasing, on_lines, poses_at, unit_quaternions
+from egoequiv.data.trajectory import check_increasing, on_lines, poses_at_frames, unit_quaternions
 from egoequiv.errors import DataError
 
 RGB_FIELDS = ("timestamp", "filename")
@@ -78,12 +78,9 @@ class TumSource(Source):
         rgb = folder / "rgb.txt"
         stamps, files = read_rgb(rgb)
         pose_t, poses = read_groundtruth(folder / "groundtruth.txt")
-        t0 = min(stamps[0], pose_t[0])  # relative times keep the interpolation's precision
-        order = np.arange(len(stamps))[::self.option("every")]
-        keep, readings, dropped = poses_at(pose_t - t0, poses, stamps[order] - t0,
-                                           self.option("tolerance"), "tum", str(rgb))
-        notes += dropped
-        kept = order[keep]
+        kept, readings = poses_at_frames(pose_t, poses, stamps, every=self.option("every"),
+                                         tolerance=self.option("tolerance"), unit=1.0,
+                                         name="tum", frames=str(rgb), notes=notes)
         return [files[k] for k in kept], stamps[kept], readings, folder.name
 
 

@@ -18,7 +18,6 @@ from egoequiv.demo.report import write_demo_report
 from egoequiv.evaluation.plots import plot_curves
 from egoequiv.evaluation.report import summarise
 from egoequiv.experiment import run_one
-from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns, plot_pattern_examples
 from egoequiv.task.load import prepare
 from egoequiv.training.monitor import slowness_curve
@@ -118,7 +117,7 @@ def run_task(tp: TaskPlan, plan: DemoPlan, out: Path, seed: int, device: str, qu
             "num_train_pairs": int(len(task.pairs)),
             "num_patterns": task.patterns.num_patterns,
             "pattern_centres": task.patterns.centres_in_units().round(3).tolist(),
-            "pattern_labels": pattern_labels(task.patterns, spec.names, spec.units),
+            "pattern_labels": task.pattern_labels,
             "motor": spec.describe(), "config": {k: v for k, v in to_dict(base).items()
                                                  if k not in ("method", "seed", "label_split")},
             "summary": summarise(runs)}, runs

@@ -48,9 +48,12 @@ def _measured(m: dict) -> int:
     return sum(isinstance(m.get(k), (int, float)) for k, _ in COLUMNS)
 
 
-def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> list[dict]:
+def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None,
+           check=None) -> list[dict]:
     """Flattened metrics of every distinct run below ``run_dirs`` (see module doc). Files
-    that are not a run's metrics (bad JSON, no "method") are listed in ``unreadable``."""
+    that are not a run's metrics (bad JSON, no "method") are listed in ``unreadable``;
+    ``check(record)``: why a record is left out (one line, listed in ``unreadable`` too), or
+    None to keep it (``egoequiv report`` passes a check that its folder holds one run)."""
     best: dict[tuple, dict] = {}
     for root in run_dirs:
         root = Path(root)
@@ -63,6 +66,11 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None) -> l
                     unreadable.append(str(e))
                 continue
             if m.get("provenance") == "finetune":  # its own report.md holds its tables
+                continue
+            why = check(m) if check is not None else None
+            if why is not None:
+                if unreadable is not None:
+                    unreadable.append(why)
                 continue
             if "grid" not in m and m.get("checkpoint"):  # egoequiv eval of a grid member
                 m["grid"] = _trained_grid(Path(m["checkpoint"]))
@@ -231,11 +239,16 @@ def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in text).strip("_")[:60] or "dataset"
 
 
-def write_report(run_dirs: list[str | Path], out_dir: str | Path) -> Path:
-    """Write OUT/report.md (and its PNGs); returns the report's path."""
+def write_report(run_dirs: list[str | Path], out_dir: str | Path,
+                 runs: list[dict] | None = None, skipped: list[str] | None = None) -> Path:
+    """Write OUT/report.md (and its PNGs); returns the report's path. ``runs`` and
+    ``skipped``: what ``gather`` found in ``run_dirs``, when the caller has it (else they are
+    gathered here)."""
     out_dir = Path(out_dir)
-    skipped: list[str] = []
-    runs = gather(run_dirs, skipped)
+    if runs is None:
+        skipped = []
+        runs = gather(run_dirs, skipped)
+    skipped = skipped or []
     lines = ["# Report", "", f"{len(runs)} runs from: " + ", ".join(map(str, run_dirs)), "",
              f"Cells: {SPREAD}; n = runs that measured the column. "
              "Definitions: docs/evaluation.md.", ""]

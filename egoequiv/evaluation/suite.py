@@ -27,7 +27,6 @@ from egoequiv.evaluation import (
 from egoequiv.evaluation.context import Context, Skip
 from egoequiv.evaluation.metric import EQUIVARIANCE, RECOGNITION, STAGES, Column, Metric
 from egoequiv.evaluation.plots import plot_equivariance_per_pattern, plot_retrieval_grid, plot_roc
-from egoequiv.motion.patterns import pattern_labels
 
 #: queries ranked against every test frame (a seeded sample of the test pairs beyond this):
 #: each costs one distance to every candidate
@@ -63,9 +62,7 @@ def _equivariance(ctx: Context) -> dict:
                      "over to the test pairs" for g, e in enumerate(r["per_pattern"])
                      if e is not None and e > 1.0]
     if (path := ctx.plot_path("equivariance_per_pattern.png")):
-        spec = ctx.task.table.motor_spec
-        plot_equivariance_per_pattern(r["per_pattern"], path,
-                                      pattern_labels(ctx.task.patterns, spec.names, spec.units),
+        plot_equivariance_per_pattern(r["per_pattern"], path, ctx.task.pattern_labels,
                                       ctx.titled("equivariance error per motion pattern "
                                                  "(refitted maps), test pairs"))
     return {"equivariance_error": r["mean"], "equivariance_error_per_pattern": r["per_pattern"],
@@ -166,8 +163,7 @@ def _retrieval(ctx: Context, queries: int = 6, k: int = 6) -> dict:
         after, _ = retrieval.retrieve_after_motion(ctx.z, ctx.maps, q.i, q.j, q.pattern,
                                                    ctx.task.test, k)
         if (path := ctx.plot_path("retrieval_after_motion.png")):
-            spec = ctx.task.table.motor_spec
-            names = pattern_labels(ctx.task.patterns, spec.names, spec.units)
+            names = ctx.task.pattern_labels
             plot_retrieval_grid(images, q.i, after, q.j, path,
                                 ctx.titled("nearest test images to M'_g z(x) after the row's "
                                            "motion (green: the true next view found; orange: "

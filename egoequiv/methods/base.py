@@ -1,14 +1,10 @@
 """The base of every method: one backbone tied across all streams, a softmax head, and an
 optional unsupervised loss (``unsupervised``) that a subclass defines.
 
-A training batch is a dict of image tensors per stream plus pair information:
-
-- ``x``, ``y``: labelled images and their labels (the softmax stream; may be absent),
-- ``pos_i``, ``pos_j``: neighbour pairs (with ``pattern`` and ``motion`` = z-scored y_j - y_i),
-- ``neg_i``, ``neg_j``: non-neighbour pairs (random frames).
-
-All streams go through the backbone as ONE batch (the towers share weights, and one big
-batch is much faster than several small ones).
+A training batch has one layout (``methods.batch``): all its frames in one tensor, the
+streams ``x`` (labelled), ``pos_i``/``pos_j`` (neighbour pairs) and ``neg_i``/``neg_j``
+(non-neighbour pairs) as rows of it, which go through the backbone as ONE batch (the towers
+share weights).
 
 Objective: softmax(x, y) + lam * unsupervised(pairs), or the unsupervised loss alone when
 the task has no labels (pure pretraining).
@@ -26,9 +22,9 @@ from torch import nn
 from egoequiv.config import Config
 from egoequiv.errors import EgoequivError
 from egoequiv.losses.softmax import softmax_loss
+from egoequiv.methods.batch import Features
 from egoequiv.methods.hyperparameter import Hyperparameter, declared
 
-STREAMS = ("x", "pos_i", "pos_j", "neg_i", "neg_j")
 PAIR_KINDS = (None, "all", "patterned")
 
 
@@ -121,7 +117,7 @@ class Method(nn.Module):
         return None
 
     # --- training ---
-    def unsupervised(self, z: dict[str, torch.Tensor], batch: dict) -> dict[str, torch.Tensor]:
+    def unsupervised(self, z: Features, batch: dict) -> dict[str, torch.Tensor]:
         """Named unsupervised loss terms from features ``z[stream]`` (already weighted
         relative to each other; ``lam`` is applied by ``forward``)."""
         return {}
@@ -132,17 +128,15 @@ class Method(nn.Module):
         them every step would stall an accelerator; the trainer reads them every log_every).
 
         ``lam`` replaces ``self.lam`` (batched runs pass each member's as a tensor)."""
-        streams = [s for s in STREAMS if s in batch]
-        sizes = [len(batch[s]) for s in streams]
-        feats = self.backbone(torch.cat([batch[s] for s in streams]))
-        per_stream = {s: {k: v for k, v in zip(feats, t)} for s, t in
-                      zip(streams, zip(*(f.split(sizes) for f in feats.values())))}
-        z = {s: per_stream[s][self.feature_layer] for s in streams}
+        layout = batch["layout"]
+        feats = self.backbone(batch["frames"])
+        z = Features(feats[self.feature_layer], layout)
         parts = {}
         total = torch.zeros((), device=next(self.parameters()).device)
-        if "x" in batch and self.head is not None:
-            parts["softmax"] = softmax_loss(self._logits(per_stream["x"]), batch["y"],
-                                            self.check_values)
+        if "x" in layout and self.head is not None:
+            rows = layout.rows("x")
+            parts["softmax"] = softmax_loss(self._logits({k: f[rows] for k, f in feats.items()}),
+                                            batch["y"], self.check_values)
             total = total + parts["softmax"]
         unsup = self.unsupervised(z, batch)
         if unsup:

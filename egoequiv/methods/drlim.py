@@ -14,12 +14,11 @@ CONTRASTIVE_FORM = Hyperparameter(
     choices=("legacy", "hadsell"))
 
 
-def pair_stack(z: dict, batch: dict):
-    """Positive and negative pairs stacked: (z_a, z_b, similar)."""
-    a = torch.cat([z["pos_i"], z["neg_i"]])
-    b = torch.cat([z["pos_j"], z["neg_j"]])
-    similar = torch.cat([torch.ones(len(z["pos_i"]), dtype=torch.bool, device=a.device),
-                         torch.zeros(len(z["neg_i"]), dtype=torch.bool, device=a.device)])
+def pair_stack(z, batch: dict):
+    """Positive and negative pairs stacked: (z_a, z_b, similar), views of the batch's
+    features (the layout puts ``pos_i``, ``neg_i`` and ``pos_j``, ``neg_j`` side by side)."""
+    a, b = z.span("pos_i", "neg_i"), z.span("pos_j", "neg_j")
+    similar = torch.arange(len(a), device=a.device) < len(z["pos_i"])
     return a, b, similar
 
 

@@ -31,6 +31,11 @@ class Equiv(Method):
                                    "4096-d features), auto: by width",
                                    choices=("auto", "affine", "bottleneck")),
         "map_hidden": Hyperparameter(256, "bottleneck map width (ours)", positive=True),
+        "map_decay": Hyperparameter(0.0, "weight of a pull of every map towards the identity "
+                                    "(ours; the paper has none): the mean over maps of "
+                                    "||M_g - I||^2, which keeps maps that fit the training "
+                                    "objects from turning into ones that only fit them "
+                                    "(docs/results.md)"),
     }
     requires = Needs(pairs="patterned")
 
@@ -56,10 +61,15 @@ class Equiv(Method):
         form = self.hp.contrastive_form
         if self.hp.equiv_negatives == "frames":
             own = self.maps.apply(z["pos_i"], batch["pattern"])
-            return equivariance_triplet_loss(own, z["pos_j"], z["neg_j"], self.equiv_margin, form)
-        return equivariance_loss(self.maps(z["pos_i"]), z["pos_j"], batch["pattern"],
-                                 self.equiv_margin, form, z_i=z["pos_i"],
-                                 pull=self.hp.equiv_pull, check_values=self.check_values)
+            loss = equivariance_triplet_loss(own, z["pos_j"], z["neg_j"], self.equiv_margin,
+                                             form)
+        else:
+            loss = equivariance_loss(self.maps(z["pos_i"]), z["pos_j"], batch["pattern"],
+                                     self.equiv_margin, form, z_i=z["pos_i"],
+                                     pull=self.hp.equiv_pull, check_values=self.check_values)
+        if self.hp.map_decay:
+            loss = loss + self.hp.map_decay * self.maps.distance_from_identity()
+        return loss
 
     def unsupervised(self, z, batch):
         return {"equiv": self.equiv_term(z, batch)}

@@ -34,6 +34,11 @@ class AffineMaps(nn.Module):
         """Row b's own map M_{pattern[b]}: (B, D) -> (B, D)."""
         return torch.einsum("bde,be->bd", self.weight[pattern], z) + self.bias[pattern]
 
+    def distance_from_identity(self) -> torch.Tensor:
+        """Mean over maps of ||W_g - I||_F^2 + ||b_g||^2."""
+        eye = torch.eye(self.weight.shape[1], device=self.weight.device)
+        return ((self.weight - eye).pow(2).sum(dim=(1, 2)) + self.bias.pow(2).sum(dim=1)).mean()
+
 
 class BottleneckMaps(nn.Module):
     def __init__(self, dim: int, num_patterns: int, hidden: int = 256):
@@ -51,6 +56,11 @@ class BottleneckMaps(nn.Module):
         h = torch.relu(torch.einsum("bhd,bd->bh", self.down[pattern], z)
                        + self.down_bias[pattern])
         return z + torch.einsum("bdh,bh->bd", self.up[pattern], h) + self.bias[pattern]
+
+    def distance_from_identity(self) -> torch.Tensor:
+        """Mean over maps of the residual branch's size, ||U_g||_F^2 + ||b_g||^2 (the map is
+        the identity when both are zero)."""
+        return (self.up.pow(2).sum(dim=(1, 2)) + self.bias.pow(2).sum(dim=1)).mean()
 
 
 class ContinuousMap(nn.Module):

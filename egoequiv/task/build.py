@@ -50,6 +50,13 @@ class Task:
     def num_classes(self) -> int:
         return self.table.num_classes or 0
 
+    @property
+    def pattern_labels(self) -> list[str]:
+        """Each motion pattern named by its motion in the motor's units (``motion.patterns``),
+        the one naming every table, plot and record uses."""
+        spec = self.table.motor_spec
+        return pattern_labels(self.patterns, spec.names, spec.units)
+
     def zscore(self, motion: np.ndarray) -> np.ndarray:
         return (motion - self.motion_mean) / self.motion_std
 

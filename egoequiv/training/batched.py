@@ -110,11 +110,12 @@ def vmap_step(members: list[Session], batches: list[dict], autocast):
     names = [n for n, _ in base.named_parameters()]
     per_member = [dict(s.method.named_parameters()) for s in members]
     params = {n: torch.stack([p[n] for p in per_member]) for n in names}
-    batch = {k: torch.stack([b[k] for b in batches]) for k in batches[0]}
+    layout = batches[0]["layout"]  # the members share batch size and method: one layout
+    batch = {k: torch.stack([b[k] for b in batches]) for k in batches[0] if k != "layout"}
     lams = torch.tensor([s.method.lam for s in members], device=members[0].device)
 
     def member_loss(p, b, lam):
-        return torch.func.functional_call(base, p, (b,), {"lam": lam})
+        return torch.func.functional_call(base, p, ({**b, "layout": layout},), {"lam": lam})
 
     with autocast:
         losses, parts = torch.func.vmap(member_loss)(params, batch, lams)

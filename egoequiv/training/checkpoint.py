@@ -133,6 +133,37 @@ def check_finite_weights(path, weights: dict, what: str = "weights") -> None:
                     "lam) rather than use these")
 
 
+def read_run_id(path: str | Path) -> str | None:
+    """The run id of checkpoint ``path``, read cheaply: ``torch.load(weights_only=True,
+    mmap=True)`` maps its tensors' records without reading them (a few ms and no memory for a
+    checkpoint of any size; its zip directory is checked first, ``check_inflation``). None
+    when the checkpoint names no run or cannot be read (what reads it refuses it)."""
+    path = Path(path)
+    try:
+        check_inflation(path)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # a damaged or foreign file: not this function's to refuse
+        return None
+    run_id = state.get("run_id") if isinstance(state, dict) else None
+    return run_id if isinstance(run_id, str) and run_id else None
+
+
+def mixed_folder(record_path: str | Path, record_run_id) -> str | None:
+    """Why the run record at ``record_path`` (of run ``record_run_id``) is not of the
+    checkpoint.pt beside it: one line naming the folder and both runs (None: no checkpoint
+    there, the same run, or one of them names no run)."""
+    record_path = Path(record_path)
+    ckpt = record_path.parent / "checkpoint.pt"
+    if not record_run_id or not ckpt.is_file():
+        return None
+    run_id = read_run_id(ckpt)
+    if not run_id or run_id == record_run_id:
+        return None
+    return (f"{record_path.parent}: {record_path.name} is of run {record_run_id}, but "
+            f"{ckpt.name} is of run {run_id}: the folder mixes two runs (retrain into a fresh "
+            "folder, or move one of them out)")
+
+
 def _check_same_run(path: Path, state: dict) -> None:
     """The metrics.json beside a checkpoint must be of the same run (when both say)."""
     run_id, beside = state.get("run_id"), path.parent / record.FILE

@@ -13,11 +13,15 @@ from pathlib import Path
 
 from egoequiv.config import Config, load_config, to_dict
 from egoequiv.errors import ConfigError
+from egoequiv.evaluation import record
 from egoequiv.methods import resolve_config
 from egoequiv.training.batched import batch_key, train_batched
 from egoequiv.training.run_lock import RunLock
-from egoequiv.training.trainer import TRAIN_METRICS
+from egoequiv.training.trainer import TRAIN_METRICS, _check_out_dir
 from egoequiv.utils.atomic import atomic_write_json
+
+#: the grid's index of members, in its folder
+INDEX = "grid.json"
 
 
 def parse_grid(items: list[str]) -> dict[str, list[str]]:
@@ -64,15 +68,56 @@ def train_grid(cfg: Config, dataset: str, out_dir: str | Path, grid: dict[str, l
                for values, _ in runs]
     index = {"method": cfg.method, "dataset": dataset, "keys": list(grid),
              "members": entries}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with RunLock(out_dir):  # one grid per folder (each member locks its own as well)
-        return _train_members(runs, entries, index, out_dir, dataset, resume, quiet,
-                              labelled_dataset, metrics, stack, log)
+    created = not out_dir.exists()
+    had_index = (out_dir / INDEX).exists()
+    _check_out_dir(out_dir)
+    try:
+        lock = RunLock(out_dir)  # one grid per folder (each member locks its own as well)
+    except BaseException:
+        if created:
+            _remove_empty(out_dir)
+        raise
+    failed = True
+    try:
+        results = _train_members(runs, entries, index, out_dir, dataset, resume, quiet,
+                                 labelled_dataset, metrics, stack, log)
+        failed = False
+        return results
+    finally:
+        _close(lock, out_dir, entries, failed, created, had_index)
+
+
+def _holds_a_run(folder: Path) -> bool:
+    """Whether a member's folder holds a run: a checkpoint to resume, or its record."""
+    return any((folder / name).exists() for name in ("checkpoint.pt", record.FILE))
+
+
+def _close(lock: RunLock, out_dir: Path, entries: list[dict], failed: bool, created: bool,
+           had_index: bool) -> None:
+    """Give back the grid folder's lock. A failed grid none of whose members holds a run
+    (a member that failed before its first checkpoint has its own folder removed by the
+    trainer) removes the grid.json it wrote, then the folder if it made it and it is empty:
+    no folder is left that looks like a grid. A folder where any member holds a run (killed,
+    interrupted or finished: something to resume) keeps everything, and a grid.json an
+    earlier call wrote is never removed."""
+    remove = failed and not any(_holds_a_run(out_dir / e["folder"]) for e in entries)
+    if remove and not had_index:  # while the lock is held: no other grid writes it
+        (out_dir / INDEX).unlink(missing_ok=True)
+    lock.release()
+    if remove and created:
+        _remove_empty(out_dir)
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()  # only when empty: a file another process put there keeps it
+    except OSError:
+        pass
 
 
 def _train_members(runs, entries, index, out_dir, dataset, resume, quiet, labelled_dataset,
                    metrics, stack, log) -> list[dict]:
-    atomic_write_json(out_dir / "grid.json", index)
+    atomic_write_json(out_dir / INDEX, index)
     groups: dict[tuple, list[int]] = {}
     for k, (_, member) in enumerate(runs):
         groups.setdefault(batch_key(member), []).append(k)
@@ -87,5 +132,5 @@ def _train_members(runs, entries, index, out_dir, dataset, resume, quiet, labell
             entries[k]["status"] = "diverged" if "diverged" in result else "finished"
             if log is not None:
                 log(entries[k], result)
-        atomic_write_json(out_dir / "grid.json", index)
+        atomic_write_json(out_dir / INDEX, index)
     return results

@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from egoequiv.data.tensors import Normalizer
-from egoequiv.methods.base import STREAMS
+from egoequiv.methods.batch import STREAMS, Layout
+from egoequiv.training.augment import translate
 from egoequiv.training.sampler import BatchSampler
 
 
@@ -46,9 +47,13 @@ def to_device(host: np.ndarray | torch.Tensor, device: torch.device) -> torch.Te
 
 def assemble(idx: dict, streams: list[str], frames_u8: torch.Tensor, labels,
              normalizer: Normalizer, device: torch.device) -> dict:
-    """Normalise the batch's uint8 frames once, split them by stream, add y/pattern/motion."""
+    """The batch (``methods.batch``): the uint8 frames normalised once (and moved by their
+    ``shift``, where the sampler drew one), with their layout and y/pattern/motion."""
     x = normalizer(frames_u8)
-    batch = dict(zip(streams, x.split([len(idx[k]) for k in streams])))
+    if "shift" in idx:
+        shifts = idx["shift"]
+        x = translate(x, to_device(shifts, device), int(np.abs(shifts).max(initial=0)))
+    batch = {"frames": x, "layout": Layout.of({k: len(idx[k]) for k in streams})}
     if "x" in idx:
         batch["y"] = labels[to_device(idx["x"], device)]
     if "pattern" in idx:

@@ -9,8 +9,12 @@
   (below 1.0 = better than "no change");
 - ``val_softmax_loss`` and ``val_top1`` (only when the task measures on a validation split,
   ``validation_fraction > 0``): the head's softmax loss and top-1 accuracy on up to 2000
-  labelled validation frames; early stopping reads one of them (``stop_metric``,
-  ``stop_iteration``).
+  labelled validation frames;
+- ``val_equivariance`` (also only with a validation split): the refitted-map error on pairs
+  of the validation instances, which the network never trains on, with the maps fitted on
+  training pairs: how well the equivariance carries to unseen objects or sequences.
+
+Early stopping reads one of the ``val_`` curves (``stop_metric``, ``stop_iteration``).
 
 The samples are drawn once (seeded), so the curves compare like with like.
 """
@@ -30,6 +34,7 @@ CURVES = {"slowness_auroc_train": "slowness AUROC (training pairs)",
           "val_softmax_loss": "softmax loss (validation frames)",
           "val_top1": "top-1 accuracy (validation frames)",
           "equivariance_heldout": "refitted equivariance error (held-out training sequences)",
+          "val_equivariance": "refitted equivariance error (validation instances)",
           "learned_map_heldout": "learned-map error (held-out training sequences)"}
 
 
@@ -49,9 +54,17 @@ class TrainingMonitor:
         neg = sample_negatives(task.table, task.unlabelled, len(k), rng)
         self.neg = neg.i, neg.j
         self.fit, self.held = _heldout_pairs(task, fit_pairs, pairs, rng)
+        # the validation instances' pairs, scored by maps fitted on all training sequences
+        patterned = task.pairs.select(task.pairs.pattern >= 0)
+        none = patterned.select(np.zeros(0, dtype=np.int64))
+        self.val_fit, self.val_pairs = none, none
+        if validation:
+            self.val_pairs = _sample(task.test_pairs.select(task.test_pairs.pattern >= 0),
+                                     pairs, rng)
+            self.val_fit = _sample(patterned, fit_pairs, rng) if len(self.val_pairs) else none
         self.num_patterns = task.patterns.num_patterns
         parts = [*self.pos, *self.neg, self.fit.i, self.fit.j, self.held.i, self.held.j,
-                 self.val]
+                 self.val, self.val_fit.i, self.val_fit.j, self.val_pairs.i, self.val_pairs.j]
         self.frames, inverse = np.unique(np.concatenate(parts), return_inverse=True)
         self.local = np.split(inverse, np.cumsum([len(p) for p in parts])[:-1])
 
@@ -71,7 +84,7 @@ class TrainingMonitor:
                  for s in range(0, len(self.frames), 512)]
         zt = torch.cat([f[method.feature_layer] for f in feats]).float()
         z = zt.cpu().numpy().astype(np.float64)
-        a, b, c, d, fi, fj, hi, hj, val = self.local
+        a, b, c, d, fi, fj, hi, hj, val, vfi, vfj, vi, vj = self.local
         out = {"slowness_auroc_train": slowness_auroc(z, a, b, c, d),
                "equivariance_heldout": None, "learned_map_heldout": None}
         if len(self.val) and method.head is not None:
@@ -80,7 +93,12 @@ class TrainingMonitor:
             out["val_softmax_loss"] = float(torch.nn.functional.cross_entropy(logits.float(),
                                                                               labels))
             out["val_top1"] = float((logits.argmax(dim=1) == labels).float().mean())
-        if len(self.held) and np.isfinite(z).all():
+        finite = bool(np.isfinite(z).all())
+        if len(self.val_pairs) and finite:
+            maps = fit_maps(z[vfi], z[vfj], self.val_fit.pattern, self.num_patterns)
+            out["val_equivariance"] = error_with_maps(maps, z[vi], z[vj],
+                                                      self.val_pairs.pattern)["mean"]
+        if len(self.held) and finite:
             maps = fit_maps(z[fi], z[fj], self.fit.pattern, self.num_patterns)
             out["equivariance_heldout"] = error_with_maps(maps, z[hi], z[hj],
                                                           self.held.pattern)["mean"]
@@ -124,7 +142,7 @@ def slowness_curve(history: list[dict]) -> list[tuple[int, float]]:
 
 
 #: what early stopping may watch, and whether lower is better
-STOP_METRICS = {"val_softmax_loss": True, "val_top1": False}
+STOP_METRICS = {"val_softmax_loss": True, "val_top1": False, "val_equivariance": True}
 
 
 def stop_iteration(history: list[dict], patience: int, metric: str = "val_softmax_loss"

@@ -7,14 +7,20 @@ import numpy as np
 
 from egoequiv.errors import EgoequivError
 from egoequiv.methods.base import Needs
+from egoequiv.methods.batch import STREAMS
 from egoequiv.motion.pairs import negatives_warning, sample_negatives
 from egoequiv.task.build import Task
+from egoequiv.training.augment import draw_shifts
 
 
 class BatchSampler:
-    def __init__(self, task: Task, needs: Needs, batch_size: int, seed: int, rank: int = 0):
-        """``needs``: the method's (``Method.needs``): which pairs and whether negatives."""
+    def __init__(self, task: Task, needs: Needs, batch_size: int, seed: int, rank: int = 0,
+                 max_shift: int = 0):
+        """``needs``: the method's (``Method.needs``): which pairs and whether negatives.
+        ``max_shift`` > 0: each batch also holds ``shift``, the frames' random translations
+        (``training.augment``)."""
         self.task, self.batch_size, self.seed, self.rank = task, batch_size, seed, rank
+        self.max_shift = max_shift
         self.needs = needs
         self.pairs = None
         if needs.pairs is not None:
@@ -47,6 +53,9 @@ class BatchSampler:
             out["neg_i"], out["neg_j"] = neg.i, neg.j
             self.negatives_drawn += b
             self.neighbour_negatives += neg.neighbours
+        if self.max_shift:
+            out["shift"] = draw_shifts(rng, [k for k in STREAMS if k in out], b,
+                                       self.max_shift)
         return out
 
     def warnings(self) -> list[str]:

@@ -25,7 +25,6 @@ from egoequiv.evaluation.model import evaluate_model
 from egoequiv.evaluation.plots import plot_curves
 from egoequiv.evaluation.suite import metrics_for
 from egoequiv.methods import method_needs, resolve_config
-from egoequiv.motion.patterns import pattern_labels
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.task.build import Task, pattern_summary, split_note
 from egoequiv.task.load import prepare
@@ -261,7 +260,8 @@ def _setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared, sha
             method, device_ids=[device.index] if device.type == "cuda" else None)
     if cfg.compile:
         model = torch.compile(model)
-    sampler = BatchSampler(task, method.needs(method.hp), cfg.batch_size, cfg.seed, rank)
+    sampler = BatchSampler(task, method.needs(method.hp), cfg.batch_size, cfg.seed, rank,
+                           cfg.augment_shift)
     loader = BatchLoader(sampler, frames.images, task.table.labels, normalizer, device,
                          cfg.device_cache_mb, cfg.prefetch, shared=shared_images)
     if rank == 0 and not quiet:
@@ -296,8 +296,7 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
         iterations=s.done, stopped_early=s.stopped, best_val_iteration=s.best_iteration,
         measured_iteration=s.best_iteration if s.best_model is not None else s.done,
         feature_dim=int(s.method.feature_dim), num_classes=task.num_classes,
-        pattern_labels=pattern_labels(task.patterns, task.table.motor_spec.names,
-                                      task.table.motor_spec.units),
+        pattern_labels=task.pattern_labels,
         num_test_pairs=int((task.test_pairs.pattern >= 0).sum()),
         motion_patterns=s.summary["patterns"], train_seconds=round(s.train_seconds, 2),
         total_seconds=round(time.perf_counter() - s.start_time, 2),

@@ -65,6 +65,37 @@ def test_a_folder_mixing_two_runs_is_refused_naming_both(tmp_path, capsys, train
     assert "mixes two runs" in err
 
 
+def test_report_leaves_out_a_folder_mixing_two_runs_naming_it(tmp_path, capsys, trained):
+    """input: `egoequiv report` over two copies of a run, one of which holds the metrics.json
+    of another run (seed 7, its own run id) beside its checkpoint."""
+    import shutil
+
+    from egoequiv.training.checkpoint import read_run_id
+
+    good, mixed = tmp_path / "runs" / "good", tmp_path / "runs" / "mixed"
+    shutil.copytree(trained, good)
+    shutil.copytree(trained, mixed)
+    record = json.loads((mixed / "metrics.json").read_text())
+    own = read_run_id(mixed / "checkpoint.pt")
+    assert own == record["run_id"]
+    record.update(run_id="0123456789ab", seed=7, config={**record["config"], "seed": 7})
+    (mixed / "metrics.json").write_text(json.dumps(record))
+    assert main(["report", str(tmp_path / "runs")]) == 0
+    out, err = capsys.readouterr()
+    line = (f"{mixed}: metrics.json is of run 0123456789ab, but checkpoint.pt is of run "
+            f"{own}: the folder mixes two runs (retrain into a fresh folder, or move one of "
+            "them out)")
+    assert err.strip() == f"egoequiv: warning: skipped {line}"
+    assert out.strip() == f"1 runs -> {tmp_path / 'runs' / 'report.md'}"  # good alone
+    text = (tmp_path / "runs" / "report.md").read_text()
+    assert f"- {line}" in text and "| equiv | 1 |" in text
+    # the same folders without the mix: both counted, nothing said
+    (mixed / "metrics.json").write_text(json.dumps({**record, "run_id": own}))
+    assert main(["report", str(tmp_path / "runs")]) == 0
+    out, err = capsys.readouterr()
+    assert err.strip() == "" and out.startswith("2 runs -> ")
+
+
 # --- 2. configs read whole -----------------------------------------------------------------
 
 @pytest.mark.parametrize("name, text, message", [

@@ -5,7 +5,6 @@ and shifted from the camera's (EuRoC's real cam0 ``T_BS``), w-first, at another 
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from egoequiv.cli.main import main
-from egoequiv.data.kitti_odometry import KittiOdometrySource
 from egoequiv.data.pose import interpolate_poses
 from egoequiv.data.registry import open_source
 from egoequiv.errors import DataError
@@ -31,16 +29,6 @@ HEADER = ("#timestamp, p_RS_R_x [m], p_RS_R_y [m], p_RS_R_z [m], q_RS_w [], q_RS
           "b_a_RS_S_x [m s^-2], b_a_RS_S_y [m s^-2], b_a_RS_S_z [m s^-2]")
 TINY = ["--set", "image_size=16", "--set", "channels=1", "--set", "conv_channels=4,8",
         "--set", "hidden_dim=16", "--set", "feature_dim=8", "--set", "batch_size=8"]
-
-
-def kitti(shared_data, frames=25):
-    source = KittiOdometrySource(str(shared_data / "kitti_odometry" / "KITTI_sequence_2"),
-                                 dofs="6dof")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = source.table()
-    images = [source.load_image(r)[::4, ::8] for r in table.refs[:frames]]  # 94 x 156
-    return table, images
 
 
 def matrices(readings):
@@ -99,8 +87,8 @@ def motions(table, i, j):
     return table.motor_spec.difference(table.motor[i], table.motor[j])
 
 
-def test_euroc_gives_kitti_camera_motions_through_t_bs(shared_data, tmp_path, read_source):
-    truth, images = kitti(shared_data)
+def test_euroc_gives_kitti_camera_motions_through_t_bs(kitti_excerpt, tmp_path, read_source):
+    truth, images = kitti_excerpt(25)
     folder = write_euroc(tmp_path / "MH_01_easy", truth, images)
     source, table, notes = read_source(f"euroc:{folder},dofs=6dof")
     assert len(table) == 23 and table.sequence_names == ["MH_01_easy"]
@@ -118,8 +106,8 @@ def test_euroc_gives_kitti_camera_motions_through_t_bs(shared_data, tmp_path, re
     np.testing.assert_array_equal(source.load_image(table.refs[4]), images[6])
 
 
-def test_axes_body_gives_the_bodys_own_poses(shared_data, tmp_path, read_source):
-    truth, images = kitti(shared_data, frames=12)
+def test_axes_body_gives_the_bodys_own_poses(kitti_excerpt, tmp_path, read_source):
+    truth, images = kitti_excerpt(12)
     folder = write_euroc(tmp_path / "s", truth, images)
     _, table, _ = read_source(f"euroc:{folder},axes=body")
     assert table.motor_spec.axes == "body"
@@ -129,10 +117,10 @@ def test_axes_body_gives_the_bodys_own_poses(shared_data, tmp_path, read_source)
     assert ((got.inv() * Rotation.from_quat(want[:, [4, 5, 6, 3]])).magnitude() < 1e-9).all()
 
 
-def test_the_quaternion_is_read_w_first(shared_data, tmp_path, read_source):
+def test_the_quaternion_is_read_w_first(kitti_excerpt, tmp_path, read_source):
     """A header naming x, y, z, w in fields 5-8 is refused; the same file without a header
     reads (w first) other rotations, so the order is not guessed."""
-    truth, images = kitti(shared_data, frames=12)
+    truth, images = kitti_excerpt(12)
     folder = write_euroc(tmp_path / "s", truth, images)
     data = folder / "mav0" / "state_groundtruth_estimate0" / "data.csv"
     lines = data.read_text().splitlines()
@@ -216,9 +204,9 @@ def _edit_gt(folder, line, field, value):
     (lambda f: (f / "mav0/cam0/data.csv").write_text("#timestamp [ns],filename\n1,x.png\n"),
      r"cam0/data.csv:2: frame data/x.png does not exist$"),
 ])
-def test_bad_inputs_are_one_line_naming_file_line_and_field(shared_data, tmp_path, edit,
+def test_bad_inputs_are_one_line_naming_file_line_and_field(kitti_excerpt, tmp_path, edit,
                                                            message):
-    truth, images = kitti(shared_data, frames=8)
+    truth, images = kitti_excerpt(8)
     folder = write_euroc(tmp_path / "s", truth, images)
     edit(folder)
     with pytest.raises(DataError, match=message) as e:
@@ -226,8 +214,8 @@ def test_bad_inputs_are_one_line_naming_file_line_and_field(shared_data, tmp_pat
     assert "\n" not in str(e.value) and str(e.value).startswith(str(folder))
 
 
-def test_non_finite_pose_refused_by_data_info_and_train(shared_data, tmp_path, capsys):
-    truth, images = kitti(shared_data, frames=8)
+def test_non_finite_pose_refused_by_data_info_and_train(kitti_excerpt, tmp_path, capsys):
+    truth, images = kitti_excerpt(8)
     folder = write_euroc(tmp_path / "s", truth, images)
     _edit_gt(folder, 6, 2, "inf")
     data = folder / "mav0" / "state_groundtruth_estimate0" / "data.csv"
@@ -241,8 +229,8 @@ def test_non_finite_pose_refused_by_data_info_and_train(shared_data, tmp_path, c
     assert not (tmp_path / "r").exists()
 
 
-def test_data_info_and_a_short_training_run(shared_data, tmp_path, capsys):
-    truth, images = kitti(shared_data)
+def test_data_info_and_a_short_training_run(kitti_excerpt, tmp_path, capsys):
+    truth, images = kitti_excerpt(25)
     spec = f"euroc:{write_euroc(tmp_path / 'MH', truth, images, gt_from=0)}"
     assert main(["data", "info", "--json", spec]) == 0
     info = json.loads(capsys.readouterr().out)

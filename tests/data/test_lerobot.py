@@ -230,6 +230,8 @@ def test_without_a_choice_data_info_lists_cameras_and_features(shared_data, tmp_
     out, err = capsys.readouterr()
     assert f"{FRONT}" in out and "camera (h264 94x156)" in out
     assert "float32[8]: x, y, z, qx, qy, qz, qw, gripper" in out
+    rows = out.splitlines()  # two cameras, two vector features, each the dataset's frames
+    assert len(rows) == 4 and all(r.endswith(" 20 frames") for r in rows), rows
     assert err.strip() == (f"egoequiv: error: {root}: choose the camera with camera=KEY; the "
                            f"dataset has cameras: {FRONT}, {WRIST}; vector features: "
                            "observation.state (x, y, z, qx, qy, qz, qw, gripper); action "

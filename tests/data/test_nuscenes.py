@@ -5,7 +5,6 @@ nuScenes' real CAM_FRONT calibration (w-first quaternions, µs), in two scenes."
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +12,6 @@ from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from egoequiv.cli.main import main
-from egoequiv.data.kitti_odometry import KittiOdometrySource
 from egoequiv.data.registry import open_source
 from egoequiv.errors import DataError
 
@@ -24,16 +22,6 @@ CAM_FRONT = ([1.70079118954, 0.0159456324149, 1.51095763913],
               -0.49716791790940113])
 TINY = ["--set", "image_size=16", "--set", "channels=1", "--set", "conv_channels=4,8",
         "--set", "hidden_dim=16", "--set", "feature_dim=8", "--set", "batch_size=8"]
-
-
-def kitti(shared_data, frames=20):
-    source = KittiOdometrySource(str(shared_data / "kitti_odometry" / "KITTI_sequence_2"),
-                                 dofs="6dof")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = source.table()
-    images = [source.load_image(r)[::4, ::8] for r in table.refs[:frames]]  # 94 x 156
-    return table, images
 
 
 def matrix(translation, wxyz):
@@ -113,9 +101,9 @@ def motions(table, i, j):
     return table.motor_spec.difference(table.motor[i], table.motor[j])
 
 
-def test_nuscenes_gives_kitti_camera_motions_per_scene_with_sweeps(shared_data, tmp_path,
+def test_nuscenes_gives_kitti_camera_motions_per_scene_with_sweeps(kitti_excerpt, tmp_path,
                                                                   read_source):
-    truth, images = kitti(shared_data)
+    truth, images = kitti_excerpt(20)
     root = write_nuscenes(tmp_path / "nuscenes", kitti_matrices(truth, 20), images)
     source, table, notes = read_source(f"nuscenes:{root},dofs=6dof")
     assert notes == [] and len(table) == 20
@@ -134,8 +122,8 @@ def test_nuscenes_gives_kitti_camera_motions_per_scene_with_sweeps(shared_data, 
     assert frame.shape == (94, 156, 3) and np.abs(frame[:, :, 0] - images[4][:, :, 0]).mean() < 3
 
 
-def test_images_not_on_disk_are_skipped_and_counted(shared_data, tmp_path, read_source):
-    truth, images = kitti(shared_data)
+def test_images_not_on_disk_are_skipped_and_counted(kitti_excerpt, tmp_path, read_source):
+    truth, images = kitti_excerpt(20)
     root = write_nuscenes(tmp_path / "n", kitti_matrices(truth, 20), images)
     for k in (1, 2):
         next(root.glob(f"sweeps/CAM_FRONT/n015-{US0 + k * 100_000}.jpg")).unlink()
@@ -261,8 +249,8 @@ def test_non_finite_pose_refused_by_data_info_and_train(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
-def test_data_info_and_a_short_training_run(shared_data, tmp_path, capsys):
-    truth, images = kitti(shared_data)
+def test_data_info_and_a_short_training_run(kitti_excerpt, tmp_path, capsys):
+    truth, images = kitti_excerpt(20)
     root = write_nuscenes(tmp_path / "n", kitti_matrices(truth, 20), images)
     spec = f"nuscenes:{root},channel=CAM_FRONT"
     assert main(["data", "info", "--json", spec]) == 0

@@ -13,7 +13,6 @@ from PIL import Image
 from scipy.spatial.transform import Rotation
 
 from egoequiv.cli.main import main
-from egoequiv.data.kitti_odometry import KittiOdometrySource
 from egoequiv.data.pose import interpolate_poses
 from egoequiv.errors import DataError
 
@@ -21,16 +20,6 @@ T0 = 1305031102.0  # a TUM clock (s)
 POSE_RATE = 20.0  # KITTI's camera runs at 10 Hz: the poses at another rate
 TINY = ["--set", "image_size=16", "--set", "channels=1", "--set", "conv_channels=4,8",
         "--set", "hidden_dim=16", "--set", "feature_dim=8", "--set", "batch_size=8"]
-
-
-def kitti(shared_data, frames=25):
-    source = KittiOdometrySource(str(shared_data / "kitti_odometry" / "KITTI_sequence_2"),
-                                 dofs="6dof")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = source.table()
-    images = [source.load_image(r)[::4, ::8] for r in table.refs[:frames]]  # 94 x 156
-    return table, images
 
 
 def write_tum(folder, truth, images, gt_from=0.45, gt_to=2.6, scalar_first=False):
@@ -71,8 +60,8 @@ def assert_kitti_motions(table, truth, rows):
 
 
 def test_tum_gives_kitti_motions_and_drops_frames_before_the_ground_truth(
-        shared_data, tmp_path, read_source):
-    truth, images = kitti(shared_data)
+        kitti_excerpt, tmp_path, read_source):
+    truth, images = kitti_excerpt(25)
     folder = write_tum(tmp_path / "rgbd_kitti", truth, images)
     source, table, notes = read_source(f"tum:{folder},dofs=6dof")
     assert len(table) == 20 and table.sequence_names == ["rgbd_kitti"]
@@ -88,9 +77,9 @@ def test_tum_gives_kitti_motions_and_drops_frames_before_the_ground_truth(
     np.testing.assert_array_equal(frame[:, :, 1], images[8][:, :, 0])
 
 
-def test_a_scalar_first_file_reads_other_motions(shared_data, tmp_path, read_source):
+def test_a_scalar_first_file_reads_other_motions(kitti_excerpt, tmp_path, read_source):
     """TUM is scalar-last: the same poses written w first turn every rotation."""
-    truth, images = kitti(shared_data, frames=12)
+    truth, images = kitti_excerpt(12)
     folder = write_tum(tmp_path / "wrong", truth, images, scalar_first=True)
     _, table, _ = read_source(f"tum:{folder},dofs=6dof")
     got, want = motions(table, np.arange(6), np.arange(1, 7)), \
@@ -158,9 +147,9 @@ def test_a_left_turn_interpolated_at_the_image_times(tmp_path, read_source):
     (lambda gt: gt.replace(gt.splitlines()[6].split()[2], "abc", 1),
      r"groundtruth.txt:7: column ty: expected a number, got 'abc'$"),
 ])
-def test_bad_ground_truth_is_one_line_naming_file_line_and_field(shared_data, tmp_path,
+def test_bad_ground_truth_is_one_line_naming_file_line_and_field(kitti_excerpt, tmp_path,
                                                                  edit, message):
-    truth, images = kitti(shared_data, frames=8)
+    truth, images = kitti_excerpt(8)
     folder = write_tum(tmp_path / "s", truth, images)
     gt = folder / "groundtruth.txt"
     gt.write_text(edit(gt.read_text()))
@@ -177,8 +166,8 @@ def main_table(folder):
         return open_source(f"tum:{folder}").table()
 
 
-def test_bad_listings_and_folders(shared_data, tmp_path):
-    truth, images = kitti(shared_data, frames=8)
+def test_bad_listings_and_folders(kitti_excerpt, tmp_path):
+    truth, images = kitti_excerpt(8)
     folder = write_tum(tmp_path / "s", truth, images)
     rgb = folder / "rgb.txt"
     first = rgb.read_text().splitlines()[3].split()[1]
@@ -194,9 +183,9 @@ def test_bad_listings_and_folders(shared_data, tmp_path):
         main_table(tmp_path / "empty")
 
 
-def test_a_folder_of_sequences_skips_one_without_ground_truth(shared_data, tmp_path,
+def test_a_folder_of_sequences_skips_one_without_ground_truth(kitti_excerpt, tmp_path,
                                                               read_source):
-    truth, images = kitti(shared_data, frames=12)
+    truth, images = kitti_excerpt(12)
     write_tum(tmp_path / "all" / "a", truth, images)
     write_tum(tmp_path / "all" / "b", truth, images)
     (tmp_path / "all" / "b" / "groundtruth.txt").unlink()
@@ -205,8 +194,8 @@ def test_a_folder_of_sequences_skips_one_without_ground_truth(shared_data, tmp_p
     assert "tum: skipped 1 sequences without groundtruth.txt (b)" in notes[0]
 
 
-def test_non_finite_pose_refused_by_data_info_and_train(shared_data, tmp_path, capsys):
-    truth, images = kitti(shared_data, frames=8)
+def test_non_finite_pose_refused_by_data_info_and_train(kitti_excerpt, tmp_path, capsys):
+    truth, images = kitti_excerpt(8)
     folder = write_tum(tmp_path / "s", truth, images)
     gt = folder / "groundtruth.txt"
     lines = gt.read_text().splitlines()
@@ -221,8 +210,8 @@ def test_non_finite_pose_refused_by_data_info_and_train(shared_data, tmp_path, c
     assert not (tmp_path / "r").exists()
 
 
-def test_data_info_and_a_short_training_run(shared_data, tmp_path, capsys):
-    truth, images = kitti(shared_data)
+def test_data_info_and_a_short_training_run(kitti_excerpt, tmp_path, capsys):
+    truth, images = kitti_excerpt(25)
     spec = f"tum:{write_tum(tmp_path / 's', truth, images, gt_from=0.0)}"
     assert main(["data", "info", "--json", spec]) == 0
     info = json.loads(capsys.readouterr().out)

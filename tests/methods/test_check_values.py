@@ -5,6 +5,7 @@ import torch
 
 from egoequiv.config import load_config
 from egoequiv.methods import resolve_config
+from egoequiv.methods.batch import make_batch
 from egoequiv.training.checkpoint import build_method
 
 TINY = {"image_size": 16, "channels": 1, "conv_channels": "4,8", "hidden_dim": 16,
@@ -14,7 +15,7 @@ TINY = {"image_size": 16, "channels": 1, "conv_channels": "4,8", "hidden_dim": 1
 def batch_with_a_bad_pattern():
     gen = torch.Generator().manual_seed(0)
     pos = {s: torch.randn(4, 1, 16, 16, generator=gen) for s in ("pos_i", "pos_j")}
-    return {**pos, "pattern": torch.tensor([0, 1, 3, 0]), "motion": torch.zeros(4, 2)}
+    return make_batch(pos, pattern=torch.tensor([0, 1, 3, 0]), motion=torch.zeros(4, 2))
 
 
 @pytest.mark.parametrize("check_values", [None, True, False])

@@ -7,6 +7,7 @@ import torch
 from egoequiv.config import load_config
 from egoequiv.losses import ContinuousEquivarianceLoss, EquivarianceLoss
 from egoequiv.methods import resolve_config
+from egoequiv.methods.batch import Features, Layout
 from egoequiv.training.checkpoint import build_method
 
 TINY = {"image_size": 16, "channels": 1, "conv_channels": "4,8", "hidden_dim": 16,
@@ -18,8 +19,8 @@ def method_and_features(**kw):
     torch.manual_seed(0)
     method = build_method(resolve_config(load_config(overrides={**TINY, **kw})), 1, 0, G, 2)
     gen = torch.Generator().manual_seed(1)
-    z = {s: torch.randn(B, method.feature_dim, generator=gen)
-         for s in ("pos_i", "pos_j", "neg_i", "neg_j")}
+    layout = Layout.of({s: B for s in ("pos_i", "pos_j", "neg_i", "neg_j")})
+    z = Features(torch.randn(4 * B, method.feature_dim, generator=gen), layout)
     batch = {"pattern": torch.randint(0, G, (B,), generator=gen),
              "motion": torch.randn(B, 2, generator=gen)}
     return method, z, batch

@@ -12,6 +12,7 @@ from egoequiv.data.cache import load_frames
 from egoequiv.data.registry import open_source
 from egoequiv.data.tensors import Normalizer
 from egoequiv.methods import METHODS, Method, Needs, method_needs, resolve_config
+from egoequiv.methods.batch import make_batch
 from egoequiv.task.build import build_task
 from egoequiv.training.checkpoint import build_method
 from egoequiv.training.loader import BatchLoader
@@ -47,6 +48,15 @@ def first_batch(needs, frames, task):
     return next(loader.batches(0, 1))
 
 
+def without(batch, dropped):
+    """The batch without the streams ``dropped`` (and without ``y`` when ``x`` goes)."""
+    layout = batch["layout"]
+    kept = {s: batch["frames"][layout.rows(s)] for s in layout.streams if s not in dropped}
+    fields = {k: v for k, v in batch.items() if k not in ("frames", "layout")
+              and not (k == "y" and "x" in dropped)}
+    return make_batch(kept, **fields)
+
+
 class _Pushed(Method):
     """A method from outside the package that declares its needs on the class alone."""
 
@@ -65,7 +75,7 @@ def test_a_new_method_declaring_only_its_class_needs_trains_a_step(monkeypatch, 
     assert method_needs(cfg) == Needs(pairs="all", negatives=True)
     method = built(cfg, task)
     batch = first_batch(method.needs(method.hp), frames, task)
-    assert set(PAIR_STREAMS + NEGATIVE_STREAMS) <= set(batch)
+    assert set(PAIR_STREAMS + NEGATIVE_STREAMS) <= set(batch["layout"].streams)
     before = [p.detach().clone() for p in method.parameters()]
     optimizer = torch.optim.SGD(method.parameters(), lr=0.1)
     loss, parts = method(batch)
@@ -87,13 +97,13 @@ def test_needs_agree_with_what_each_method_reads(eth80, overrides):
     assert parts
     for streams, declared in ((PAIR_STREAMS, needs.pairs is not None),
                               (NEGATIVE_STREAMS, needs.negatives)):
-        assert set(streams) <= set(batch) if declared else not set(streams) & set(batch)
+        drawn = set(batch["layout"].streams)
+        assert set(streams) <= drawn if declared else not set(streams) & drawn
         if declared:  # and each one it names is read
             with pytest.raises(KeyError):
-                method({k: v for k, v in batch.items() if k not in streams})
+                method(without(batch, streams))
     every = first_batch(Needs(pairs="patterned", negatives=True), frames, task)
-    unlabelled = {k: v for k, v in every.items() if k not in ("x", "y")}
-    assert needs.labels == (not method(unlabelled)[1])  # labels: its only signal
+    assert needs.labels == (not method(without(every, ("x",)))[1])  # labels: its only signal
 
 
 def test_equiv_draws_negatives_only_for_its_triplet_form():

@@ -1,8 +1,15 @@
 """The protocol end to end on a tiny rendered set: choices on validation, finals, controls,
 results.json as documented, and a second call that reuses every run."""
 
+import dataclasses
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +85,101 @@ def test_batched_stages_give_the_numbers_of_runs_trained_alone(tmp_path):
     cfg = json.loads((tmp_path / "batched/runs/final/equiv+drlim/split1/config.json")
                      .read_text())
     assert cfg["label_split"] == 1  # each member's own folder and settings
+
+
+#: ``reproduce(TINY, OUT, jobs=1)`` in a process of its own (the protocol as JSON in argv[2])
+REPRODUCE = """
+import json, sys
+from dataclasses import replace
+from egoequiv.reproduce.protocols import PROTOCOLS
+from egoequiv.reproduce.runner import reproduce
+fields = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[2]).items()}
+reproduce(replace(PROTOCOLS["norb"], **fields), sys.argv[1], jobs=1)
+"""
+#: what differs between two runs of the same settings: wall times and the runs' ids
+UNEQUAL = {"wall_seconds", "train_seconds", "total_seconds", "metric_seconds", "run_id"}
+
+
+def _reproduce(out: Path, protocol) -> subprocess.Popen:
+    """The protocol in another process, in a session of its own (killed with its children),
+    its output unbuffered; the tests' frame cache through the environment, its scratch
+    folders (``time_steps``'s) in OUT's parent."""
+    fields = {k: v for k, v in dataclasses.asdict(protocol).items() if k != "config"}
+    fields["config"] = protocol.config
+    scratch = out.parent / "scratch"
+    scratch.mkdir(exist_ok=True)
+    return subprocess.Popen([sys.executable, "-u", "-c", REPRODUCE, str(out),
+                             json.dumps(fields)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(scratch)})
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGKILL to ``proc`` and every process it started."""
+    assert proc.poll() is None, "it ended before it was killed: " + proc.communicate()[0]
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+
+
+def _finish(proc: subprocess.Popen) -> str:
+    out, _ = proc.communicate(timeout=900)
+    assert proc.returncode == 0, out
+    return out
+
+
+def _comparable(value):
+    """``value`` without its wall times and run ids (nested)."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items() if k not in UNEQUAL}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def _records(out: Path) -> dict:
+    return {str(p.parent.relative_to(out)): _comparable(json.loads(p.read_text()))
+            for p in (out / "runs").rglob("metrics.json")}
+
+
+@pytest.mark.slow
+def test_a_reproduce_killed_during_a_stage_resumes_to_the_same_results(tmp_path):
+    """input: SIGKILL to a `reproduce` process (and its children) while it estimates its
+    time, then again once a run folder holds a checkpoint, then the same command to its end:
+    its results.json and every run's record equal those of the protocol run without a kill
+    (wall times and run ids aside), and a run resumed from its checkpoint keeps its id."""
+    import torch
+
+    from egoequiv.training.checkpoint import read_run_id
+
+    protocol = replace(TINY, methods=("clsnet", "equiv"))
+    # first the whole protocol: it fills the frame cache, so the kills below land in the
+    # estimate and in training, not in rendering
+    _finish(_reproduce(tmp_path / "whole", protocol))
+    out = tmp_path / "cut"
+    cut = _reproduce(out, protocol)
+    for line in cut.stdout:  # the estimate decodes the set, then times each method
+        if "[reproduce] estimating the time" in line:
+            break
+    _kill(cut)
+    assert out.is_dir() and not (out / "runs").exists()
+    cut, runs = _reproduce(out, protocol), out / "runs"
+    start = time.monotonic()
+    while not any(runs.rglob("checkpoint.pt")) and cut.poll() is None:
+        assert time.monotonic() - start < 600, "no checkpoint after 10 min"
+        time.sleep(0.05)
+    _kill(cut)
+    killed_in = sorted(str(p.parent.relative_to(runs)) for p in runs.rglob("checkpoint.pt"))
+    states = {d: torch.load(runs / d / "checkpoint.pt", weights_only=True) for d in killed_in}
+    assert any(s["iteration"] < protocol.budget for s in states.values())  # cut mid-run
+    assert not (out / "results.json").exists()
+    log = _finish(_reproduce(out, protocol))
+    assert "(reused)" not in log.split(killed_in[0])[1].splitlines()[0]  # resumed, not reused
+    a, b = (json.loads((d / "results.json").read_text()) for d in (tmp_path / "whole", out))
+    assert _comparable(b) == _comparable(a)
+    assert _records(out) == _records(tmp_path / "whole")
+    assert json.loads((out / "chosen.json").read_text()) == \
+        json.loads((tmp_path / "whole" / "chosen.json").read_text())
+    for d, state in states.items():  # a resumed run is the run that was killed
+        assert read_run_id(runs / d / "checkpoint.pt") == state["run_id"] == \
+            json.loads((runs / d / "metrics.json").read_text())["run_id"]

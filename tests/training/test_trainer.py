@@ -53,8 +53,10 @@ def test_documented_variants_train(tmp_path, eth80, overrides):
         assert metrics["feature_dim"] == 16
 
 
-def test_killed_run_resumes_to_the_same_weights(tmp_path, eth80):
-    cfg = tiny(method="equiv+drlim", iters=8, checkpoint_every=3)
+@pytest.mark.parametrize("extra", [{}, {"augment_shift": 2, "map_decay": 0.1}],
+                         ids=["plain", "augmented"])
+def test_killed_run_resumes_to_the_same_weights(tmp_path, eth80, extra):
+    cfg = tiny(method="equiv+drlim", iters=8, checkpoint_every=3, **extra)
     train(cfg, eth80, tmp_path / "straight", quiet=True)
 
     class Killed(Exception):
@@ -196,6 +198,39 @@ def test_early_stopping_on_validation_loss(tmp_path, eth80):
         assert metrics["iterations"] == 60 and best > 60 - 2
 
 
+def test_early_stopping_on_validation_equivariance_serves_its_best_iterate(tmp_path, eth80):
+    cfg = tiny(method="equiv", validation_fraction=0.2, monitor_every=2, patience=10,
+               iters=12, stop_metric="val_equivariance")
+    metrics = train(cfg, eth80, tmp_path, quiet=True)
+    errors = [(h["iteration"], h["val_equivariance"]) for h in metrics["history"]
+              if "val_equivariance" in h]
+    assert len(errors) == 6
+    best = min(errors, key=lambda x: x[1])[0]
+    assert metrics["best_val_iteration"] == best == metrics["measured_iteration"]
+    state = read_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["iteration"] == 12 and state["extra"]["best_model"] is not None
+    # chosen on the validation objects; then measured once on the test objects
+    from egoequiv.cli.main import main
+    from egoequiv.task.load import prepare
+
+    for flag, out in (([], "val"), (["--test"], "test")):
+        assert main(["eval", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--device",
+                     "cpu", "--no-plots", "--metrics", "equivariance", "--out",
+                     str(tmp_path / out), *flag]) == 0
+    val, test = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("val", "test"))
+    assert val["equivariance_error"] == pytest.approx(metrics["equivariance_error"])
+    _, test_task = prepare(tiny(validation_fraction=0.0), eth80, quiet=True)
+    assert sum(test["equivariance_pairs"]) == int((test_task.test_pairs.pattern >= 0).sum())
+    assert sum(val["equivariance_pairs"]) == metrics["num_test_pairs"] != \
+        sum(test["equivariance_pairs"])
+    assert test["config"]["validation_fraction"] == 0.0
+
+
+def test_augment_shift_must_stay_inside_the_frame():
+    with pytest.raises(ConfigError, match="augment_shift must be below image_size"):
+        tiny(augment_shift=16)
+
+
 def test_patience_needs_a_validation_split():
     with pytest.raises(EgoequivError, match="patience"):
         tiny(patience=3)
@@ -259,7 +294,7 @@ def test_each_method_sees_only_the_hyperparameters_it_declares():
     method = METHODS["equiv+drlim"](build_backbone(cfg, 1), cfg, 3, 4, 2)
     assert vars(method.hp) == {"margin": 1.0, "contrastive_form": "legacy",
                                "equiv_negatives": "maps", "equiv_pull": "relative",
-                               "map_type": "auto", "map_hidden": 256,
+                               "map_type": "auto", "map_hidden": 256, "map_decay": 0.0,
                                "equiv_margin_with_drlim": 0.1, "drlim_weight": 1.0}
     assert not hasattr(method, "cfg")
 
