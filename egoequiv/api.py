@@ -187,7 +187,7 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     ``quiet``, stderr gets the notes and the suite's warnings (``egoequiv: warning: ...``)
     and one line per skipped measurement (``egoequiv: skipped NAME: REASON``)."""
     from egoequiv.evaluation.model import evaluate_on_task
-    from egoequiv.evaluation.suite import check_metric_names
+    from egoequiv.evaluation.suite import check_metric_names, print_outcome
     from egoequiv.task.load import prepare
     from egoequiv.training.checkpoint import load_run
     from egoequiv.training.trainer import labels_only
@@ -219,21 +219,12 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     if not quiet:
         for note in notes:
             print(f"egoequiv: warning: {note}", file=sys.stderr)
-        _print_measured(run.cfg.method, result)
+        print_outcome(run.cfg.method, result.get("warnings") or [], result.get("skipped"))
     return _write(out, record.make(
         "eval", method=run.cfg.method, dataset=name, config=to_dict(cfg),
         measurements=result, labelled_dataset=labelled, notes=notes,
         checkpoint=str(checkpoint), iteration=run.iteration,
         feature_dim=int(run.method.feature_dim), num_classes=task.num_classes))
-
-
-def _print_measured(method: str, result: dict) -> None:
-    """The suite's warnings as ``train`` prints them, then one line per measurement that was
-    skipped, with its reason (the record's ``skipped``), on stderr."""
-    for w in result.get("warnings") or ():
-        print(f"egoequiv: warning: {method}: {w}", file=sys.stderr)
-    for metric, why in (result.get("skipped") or {}).items():
-        print(f"egoequiv: skipped {metric}: {why}", file=sys.stderr)
 
 
 def _write(out: str | Path | None, result: dict) -> dict:

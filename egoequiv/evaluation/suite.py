@@ -8,6 +8,7 @@ stay None and the reason is under "skipped". The result always has every key of 
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -247,6 +248,16 @@ def metrics_for(stage: str) -> tuple[str, ...]:
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; known: {', '.join(STAGES)}")
     return tuple(m.name for m in REGISTRY if stage in m.stages)
+
+
+def print_outcome(method: str, warnings: list[str], skipped: dict[str, str] | None) -> None:
+    """On stderr, as ``train`` and ``eval`` both show them: each warning
+    (``egoequiv: warning: METHOD: ...``), then each skipped measurement with its reason
+    (``egoequiv: skipped NAME: REASON``)."""
+    for w in warnings:
+        print(f"egoequiv: warning: {method}: {w}", file=sys.stderr)
+    for name, why in (skipped or {}).items():
+        print(f"egoequiv: skipped {name}: {why}", file=sys.stderr)
 
 
 def check_metric_names(names: list[str] | None) -> None:

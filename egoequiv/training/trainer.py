@@ -23,7 +23,7 @@ from egoequiv.evaluation import record
 from egoequiv.evaluation.context import probe_labels
 from egoequiv.evaluation.model import evaluate_model
 from egoequiv.evaluation.plots import plot_curves
-from egoequiv.evaluation.suite import metrics_for
+from egoequiv.evaluation.suite import metrics_for, print_outcome
 from egoequiv.methods import method_needs, resolve_config
 from egoequiv.motion.plot import plot_motion_patterns
 from egoequiv.task.build import Task, pattern_summary, split_note
@@ -287,8 +287,8 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
     measured = _measure(s.method, task, s.normalizer, s.device, cfg, metrics, plots_dir,
                         f"{cfg.method} on {s.dataset}")
     drawn = s.sampler.warnings()  # raised while the batches were drawn
-    for w in drawn + measured["warnings"]:  # the task's were shown by setup
-        print(f"egoequiv: warning: {cfg.method}: {w}", file=sys.stderr)
+    # the task's warnings were shown by setup
+    print_outcome(cfg.method, drawn + measured["warnings"], measured.get("skipped"))
     measured["warnings"] = s.summary["warnings"] + task.warnings + drawn + measured["warnings"]
     result = record.make(
         "train", method=cfg.method, dataset=s.dataset, config=to_dict(cfg),

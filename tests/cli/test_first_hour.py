@@ -49,6 +49,9 @@ def test_python_training_shows_its_progress_unless_quiet(trained):
     assert bar and "3/3" in bar[-1]
     for call in (egoequiv.train, egoequiv.train_grid):
         assert inspect.signature(call).parameters["quiet"].default is False
+    # train names what it skipped, as eval does
+    assert run.metrics["skipped"] and f"egoequiv: skipped learned_maps: " \
+        f"{run.metrics['skipped']['learned_maps']}" in err.splitlines()
 
 
 def test_eval_names_each_skipped_measurement_with_its_reason(trained, tmp_path, capsys):
