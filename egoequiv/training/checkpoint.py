@@ -201,23 +201,35 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> Run:
     path = Path(path)
     state = read_checkpoint(path)
     _check_same_run(path, state)
-    cfg = resolve_config(load_config(overrides=state["config"]), strict=False)
-    s = state["shape"]
-    method = build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
-                          s["motion_dim"])
+    cfg, method = method_of(state)
     # an early-stopped run is used at its best validation iterate ("model" is the last one,
     # kept for exact resume)
     weights = state["extra"].get("best_model") or state["model"]
     check_finite_weights(path, weights)
     check_finite_weights(path, state["normalizer"], "normalisation statistics")
+    load_weights(method, weights, path, "its config")
+    method.to(device).eval()
+    norm = Normalizer(state["normalizer"]["mean"].numpy(), state["normalizer"]["std"].numpy())
+    return Run(method, cfg, state["dataset"], norm,
+               MotionPatterns.from_state_dict(state["patterns"]), state["shape"],
+               state["iteration"], state.get("labelled_dataset"), state.get("run_id"))
+
+
+def method_of(state: dict) -> tuple[Config, Method]:
+    """The config a saved run describes (a checkpoint's or a model folder's) and an
+    untrained method of its shape."""
+    cfg = resolve_config(load_config(overrides=state["config"]), strict=False)
+    s = state["shape"]
+    return cfg, build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
+                             s["motion_dim"])
+
+
+def load_weights(method: Method, weights: dict, path: Path, described_by: str) -> None:
+    """``weights`` into ``method``, or one line naming ``path`` when they do not fit the model
+    ``described_by`` describes."""
     try:
         method.load_state_dict(weights)
     except RuntimeError as e:
         first = str(e).strip().splitlines()[-1].strip()
-        raise EgoequivError(f"{path}: weights do not fit the model its config describes "
+        raise EgoequivError(f"{path}: weights do not fit the model {described_by} describes "
                             f"({first})") from None
-    method.to(device).eval()
-    norm = Normalizer(state["normalizer"]["mean"].numpy(), state["normalizer"]["std"].numpy())
-    return Run(method, cfg, state["dataset"], norm,
-               MotionPatterns.from_state_dict(state["patterns"]), s, state["iteration"],
-               state.get("labelled_dataset"), state.get("run_id"))

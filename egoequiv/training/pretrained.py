@@ -19,12 +19,11 @@ from pathlib import Path
 
 import torch
 
-from egoequiv.config import load_config, to_dict
+from egoequiv.config import to_dict
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
-from egoequiv.methods import resolve_config
 from egoequiv.motion.patterns import MotionPatterns
-from egoequiv.training.checkpoint import Run, build_method
+from egoequiv.training.checkpoint import Run, load_weights, method_of
 from egoequiv.training.export import (
     backbone_spec,
     check_finite,
@@ -108,10 +107,7 @@ def read_weights(folder: Path) -> dict[str, torch.Tensor]:
 def _rebuild(state: dict, path: Path):
     """The method, normaliser and patterns config.json describes (untrained weights)."""
     try:
-        cfg = resolve_config(load_config(overrides=state["config"]), strict=False)
-        s = state["shape"]
-        method = build_method(cfg, s["in_channels"], s["num_classes"], s["num_patterns"],
-                              s["motion_dim"])
+        cfg, method = method_of(state)
         norm = Normalizer(state["normalizer"]["mean"], state["normalizer"]["std"])
         patterns = MotionPatterns.from_state_dict(state["patterns"])
     except EgoequivError as e:
@@ -128,16 +124,7 @@ def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> R
         raise EgoequivError(f"{folder}: not a model folder (no such directory)")
     state = read_description(folder)
     cfg, method, norm, patterns = _rebuild(state, folder / CONFIG)
-    weights = read_weights(folder)
-    try:
-        method.load_state_dict(weights)
-    except RuntimeError as e:
-        first = str(e).strip().splitlines()[-1].strip()
-        raise EgoequivError(f"{folder / WEIGHTS}: weights do not fit the model {CONFIG} "
-                            f"describes ({first})") from None
+    load_weights(method, read_weights(folder), folder / WEIGHTS, CONFIG)
     method.to(device).eval()
-    run = Run(method, cfg, state["dataset"], norm, patterns, state["shape"],
-              state["iteration"], state.get("labelled_dataset"))
-    if hasattr(run, "run_id"):
-        run.run_id = state.get("run_id")
-    return run
+    return Run(method, cfg, state["dataset"], norm, patterns, state["shape"],
+               state["iteration"], state.get("labelled_dataset"), state.get("run_id"))
