@@ -159,8 +159,14 @@ def mixed_folder(record_path: str | Path, record_run_id) -> str | None:
     run_id = read_run_id(ckpt)
     if not run_id or run_id == record_run_id:
         return None
-    return (f"{record_path.parent}: {record_path.name} is of run {record_run_id}, but "
-            f"{ckpt.name} is of run {run_id}: the folder mixes two runs (retrain into a fresh "
+    return _mixed(record_path, record_run_id, ckpt, run_id)
+
+
+def _mixed(record_path: Path, record_id: str, ckpt: Path, ckpt_id: str) -> str:
+    """The one line for a folder whose record and checkpoint are of two runs (``load_run``
+    refuses it, ``egoequiv report`` leaves it out)."""
+    return (f"{record_path.parent}: {record_path.name} is of run {record_id}, but "
+            f"{ckpt.name} is of run {ckpt_id}: the folder mixes two runs (retrain into a fresh "
             "folder, or move one of them out)")
 
 
@@ -174,9 +180,7 @@ def _check_same_run(path: Path, state: dict) -> None:
     except record.RecordError:
         return  # not a record: the reports name it; nothing of it is used here
     if other and other != run_id:
-        raise EgoequivError(f"{path} is of run {run_id}, but {beside} is of run {other}: "
-                            "the folder mixes two runs; retrain into a fresh folder, or move "
-                            "one of them out")
+        raise EgoequivError(_mixed(beside, other, path, run_id))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from egoequiv.evaluation import record
 from egoequiv.methods import resolve_config
 from egoequiv.training.batched import batch_key, train_batched
 from egoequiv.training.run_lock import RunLock
-from egoequiv.training.trainer import TRAIN_METRICS, _check_out_dir
+from egoequiv.training.trainer import TRAIN_METRICS, check_out_dir
 from egoequiv.utils.atomic import atomic_write_json
 
 #: the grid's index of members, in its folder
@@ -70,7 +70,7 @@ def train_grid(cfg: Config, dataset: str, out_dir: str | Path, grid: dict[str, l
              "members": entries}
     created = not out_dir.exists()
     had_index = (out_dir / INDEX).exists()
-    _check_out_dir(out_dir)
+    check_out_dir(out_dir)
     try:
         lock = RunLock(out_dir)  # one grid per folder (each member locks its own as well)
     except BaseException:

@@ -46,7 +46,7 @@ RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "worker
 TRAIN_METRICS = metrics_for("train")
 
 
-def _check_out_dir(out_dir: Path) -> None:
+def check_out_dir(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise EgoequivError(f"output folder {out_dir}: exists and is not a folder")
     try:
@@ -201,7 +201,7 @@ def setup(cfg: Config, dataset: str, out_dir: str | Path, resume: bool = False,
     device = resolve_device(cfg.device)
     start_time = time.perf_counter()
     created = not out_dir.exists()
-    _check_out_dir(out_dir)  # before any decoding: a bad --out must fail at once
+    check_out_dir(out_dir)  # before any decoding: a bad --out must fail at once
     lock = RunLock(out_dir) if rank == 0 else None  # one writer per folder, for its life
     try:
         session = _setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared,
