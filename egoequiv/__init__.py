@@ -3,8 +3,9 @@
 The Python API (docs/api.md): ``egoequiv.load``, ``egoequiv.from_pretrained``,
 ``egoequiv.train``, ``egoequiv.train_grid``, ``egoequiv.evaluate``,
 ``egoequiv.evaluate_checkpoint``, ``egoequiv.embed_dataset``, ``egoequiv.frames`` (a
-dataset's decoded frames), ``egoequiv.finetune`` and ``egoequiv.PairDataset`` (the training
-pairs as a torch Dataset, for a loop of your own); they are imported on first use, so
+dataset's decoded frames), ``egoequiv.finetune``, ``egoequiv.PairDataset`` (the training
+pairs as a torch Dataset, for a loop of your own) and ``egoequiv.LabelledFrames`` (its
+labelled frames); they are imported on first use, so
 ``import egoequiv`` stays light.
 
 ``module 'egoequiv' has no attribute 'load'`` means this file was not imported: a folder
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 _HOMES = {**{name: "egoequiv.api" for name in (
     "load", "from_pretrained", "train", "train_grid", "evaluate", "evaluate_checkpoint",
     "embed_dataset", "frames")}, "PairDataset": "egoequiv.training.pairs_dataset",
+    "LabelledFrames": "egoequiv.training.pairs_dataset",
     "finetune": "egoequiv.transfer"}
 __all__ = list(_HOMES)
 

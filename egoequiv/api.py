@@ -23,6 +23,7 @@ import torch
 
 from egoequiv.config import Config, load_config, to_dict
 from egoequiv.data.cache import resize_frame
+from egoequiv.data.spec import short_spec
 from egoequiv.errors import DataError, EgoequivError
 from egoequiv.evaluation import record
 from egoequiv.evaluation.context import probe_labels
@@ -214,7 +215,8 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     result, notes = evaluate_on_task(run.method, run.normalizer, run.patterns,
                                      run.shape.get("motor"), task, device, metrics=metrics,
                                      out_dir=out if plots else None, seed=run.cfg.seed,
-                                     title=f"{run.cfg.method} on {name}", **options)
+                                     title=f"{run.cfg.method} on {short_spec(name)}",
+                                     **options)
     notes = [f"{name} (trained on {run.dataset}): {note}" for note in notes]
     if not quiet:
         for note in notes:

@@ -89,6 +89,9 @@ class Config:
     #   N x batch_size) or linear (lr x N, Goyal et al. 2017)
 
 
+#: the paper's lr grid for clsnet (``lr`` is its pick); reproduce and finetune search it
+LR_GRID = (0.1, 0.01, 0.001, 0.0001)
+
 #: the allowed values of the string keys (the command line takes its choices from here)
 CHOICES = {
     "channels": (0, 1, 3),

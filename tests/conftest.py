@@ -10,6 +10,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config):
+    """Under pytest-xdist the workers share the machine's cores: one torch thread per worker
+    (and per subprocess a test starts) keeps them from oversubscribing the cores."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        os.environ["OMP_NUM_THREADS"] = "1"
+        torch.set_num_threads(1)
+
+
 def shared_data_dir() -> Path:
     """``$EGOEQUIV_SHARED_DATA`` or ``<repo>/../shared/data``."""
     return Path(os.environ.get("EGOEQUIV_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -51,7 +51,7 @@ def cmd_info(args) -> int:
         print(f"egoequiv: error: {e.path}: {e.message.split('; the bag has')[0]}",
               file=sys.stderr)
         return 2
-    info = {"source": source.describe(), **table.info(),
+    info = {"source": source.describe(), **table.info(), "frame": source.frame_info(),
             "motion_patterns": describe_patterns(table)}
     if topics is not None:
         info["topics"] = topics
@@ -66,7 +66,12 @@ def cmd_info(args) -> int:
             if len(present) < info["num_classes"] else "")
     still = table.motor_spec.names == ("still",)
     layout = "still images (each its own sequence: no pairs)" if still else info["layout"]
-    rows = [("source", info["source"]), ("images", info["num_images"]),
+    frame = info["frame"]
+    size = (f"{frame['width']} x {frame['height']} px, "
+            f"{'grey' if frame['channels'] == 1 else 'colour'} (the first frame); a run uses "
+            f"{frame['trains_as_channels']} channel(s) unless the config sets channels"
+            ) if "channels" in frame else f"- ({frame['error']})" if frame else "-"
+    rows = [("source", info["source"]), ("images", info["num_images"]), ("frames", size),
             ("sequences", info["num_sequences"]), ("labels", labelled), ("layout", layout)]
     if info["splits"]:
         rows.append(("splits", ", ".join(f"{k or '(none)'} {v}"
@@ -76,14 +81,19 @@ def cmd_info(args) -> int:
         rows.append((f"motor {m['name']}",
                      f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))
     pats = info["motion_patterns"]
-    rows.append(("pairs", pats["num_pairs"]))
+    rows.append(("pairs", f"{pats['num_pairs']} neighbour pairs; a run with the default "
+                          f"settings trains on {pats['train_pairs']} and tests on "
+                          f"{pats['test_pairs']}"))
+    if "split" in pats:
+        rows.append(("split", pats["split"].removeprefix("split: ")))
     for m in pats.get("motion", []):
         rows.append((f"motion {m['name']}", f"{_num(m['min'])} .. {_num(m['max'])} "
                                             f"(median {_num(m['median'])}) {m['unit']}"))
     for p in pats["patterns"]:
-        ratio = "-" if p["purity_ratio"] is None else f"{p['purity_ratio']:.2f}"
+        ratio = "-" if p["spread_ratio"] is None else f"{p['spread_ratio']:.2f}"
         rows.append((f"pattern {p['pattern']}",
-                     f"{p['motion']}: {p['pairs']} pairs, purity ratio {ratio}"))
+                     f"{p['motion']}: {p['pairs']} train / {p['test_pairs']} test pairs, "
+                     f"spread ratio {ratio} (lower is purer)"))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         print(f"{key:<{width}}  {value}")

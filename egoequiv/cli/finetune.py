@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from egoequiv.cli.common import positive_int
-from egoequiv.transfer.run import LR_GRID
+from egoequiv.config import LR_GRID
 
 
 def _list(kind, what: str):

@@ -51,7 +51,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from egoequiv.methods import method_class
-    from egoequiv.reproduce.protocols import KEEPS_DRLIM, get_protocol
+    from egoequiv.reproduce.protocols import get_protocol, keeps_drlim
     from egoequiv.reproduce.runner import reproduce
 
     changes = {k: v for k, v in (("budget", args.budget), ("splits", args.splits),
@@ -60,7 +60,7 @@ def run(args) -> int:
         names = [m.strip() for m in args.methods.split(",") if m.strip()]
         for m in names:
             method_class(m)  # an unknown name lists the valid ones
-        keeps = ["drlim"] if any(m in KEEPS_DRLIM for m in names) else []
+        keeps = ["drlim"] if any(m in keeps_drlim() for m in names) else []
         changes["methods"] = tuple(dict.fromkeys(["clsnet", *keeps, *names]))
     reproduce(get_protocol(args.protocol, args.quick, **changes), args.out, data=args.data,
               labelled=args.labelled, quick=args.quick, seed=args.seed, device=args.device,

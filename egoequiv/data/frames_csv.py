@@ -33,6 +33,7 @@ from __future__ import annotations
 import csv
 import errno
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,16 @@ class FramesCsvSource(Source):
         probe = sorted({refs[k] for k in np.linspace(0, len(refs) - 1, 16).astype(int)})
         return 3 if any(img.shape[2] == 3 for chunk in chunk_refs(probe)
                         for img in self.load_chunk([probe[k] for k in chunk])) else 1
+
+
+def _where_outside(csv: Path, file_part: str, full: Path) -> str:
+    """Why a listed path counts as outside the CSV's folder: the path itself, or a symlink
+    on it whose target (``full``) lies outside."""
+    as_written = Path(os.path.normpath(os.path.abspath(csv.parent / file_part)))
+    if as_written.is_relative_to(os.path.normpath(os.path.abspath(csv.parent))):
+        return (f"is inside the CSV's folder, but it is a symlink (or lies below one) to "
+                f"{full}, outside the CSV's folder")
+    return "lies outside the CSV's folder"
 
 
 def _sidecar(side: Path) -> dict:
@@ -210,8 +221,8 @@ def read_frames_csv(path: Path, layout: str | None = None, window: float | None 
                                   "non-negative integer", line)
         full = _resolve(path, path.parent / file_part, image, line)
         if not allow_outside and not full.is_relative_to(root):
-            raise DataError(path, f"column image: {image!r} lies outside the CSV's folder "
-                                  "(pass allow_outside=1 in the spec to allow it)", line)
+            raise DataError(path, f"column image: {image!r} {_where_outside(path, file_part, full)}"
+                                  " (pass allow_outside=1 in the spec to allow it)", line)
         ref = str(full) + (hash_ + frame)
         if ref in seen:
             raise DataError(path, f"image {image!r} is listed again (first on line "

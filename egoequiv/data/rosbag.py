@@ -2,7 +2,9 @@
 
 Read with the ``rosbags`` package (``pip install 'egoequiv[rosbag]'``); no ROS installation.
 ``PATH`` is a ROS 1 ``.bag`` file or a ROS 2 bag folder (``metadata.yaml`` + ``.db3`` or
-``.mcap``; a storage file inside such a folder names the folder).
+``.mcap``; a storage file inside such a folder names the folder), or a folder of such bags:
+each bag is one sequence, in name order, and every bag must have the chosen topics.
+A grey camera (mono8, mono16, 8UC1, 16UC1, or a grey JPEG/PNG) trains as one channel.
 
 Options (``OPTIONS``, with their defaults and meanings): ``image=TOPIC``, the camera;
 the motion, one of ``odom=TOPIC`` or ``tf=PARENT:CHILD``; ``axes``, ``dofs``, ``tolerance``,
@@ -70,37 +72,36 @@ class RosbagSource(Source):
 
     def __init__(self, path, **options):
         super().__init__(path, **options)
-        bag = self.path
-        if bag.suffix in (".db3", ".mcap") and bag.is_file():
-            bag = bag.parent  # a ROS 2 storage file: its bag is the folder
-        if bag.is_dir() and not (bag / "metadata.yaml").exists():
-            raise DataError(bag, "not a ROS 2 bag folder (no metadata.yaml); a ROS 1 bag is "
-                                 "a .bag file")
-        self.bag = bag
+        self.bags = find_bags(self.path)
         self.spec = pose_motion(self.option("dofs"), axes=self.option("axes"))
-        self._reader, self._reader_pid = None, None
+        self._readers: dict[Path, object] = {}
+        self._reader_pid: int | None = None
+        self._bag_times: dict[Path, np.ndarray] = {}
 
     # -- reading -------------------------------------------------------------------------
-    def _open(self):
-        """The bag's reader, opened once per process (decode workers open their own)."""
-        if self._reader is None or self._reader_pid != os.getpid():
+    def _open(self, bag: Path):
+        """``bag``'s reader, opened once per process (decode workers open their own)."""
+        if self._reader_pid != os.getpid():
+            self._readers, self._reader_pid = {}, os.getpid()
+        if bag not in self._readers:
             try:
                 from rosbags.highlevel import AnyReader
             except ImportError:
                 raise EgoequivError(INSTALL) from None
-            reader = AnyReader([self.bag])
+            reader = AnyReader([bag])
             try:
                 reader.open()
             except Exception as e:  # rosbags raises its own error types per format
-                raise DataError(self.bag, f"cannot read ROS bag ({e.__class__.__name__}: "
-                                          f"{e})") from None
-            self._reader, self._reader_pid = reader, os.getpid()
-        return self._reader
+                raise DataError(bag, f"cannot read ROS bag ({e.__class__.__name__}: "
+                                     f"{e})") from None
+            self._readers[bag] = reader
+        return self._readers[bag]
 
     def close(self) -> None:
-        if self._reader is not None and self._reader_pid == os.getpid():
-            self._reader.close()
-        self._reader = None
+        if self._reader_pid == os.getpid():
+            for reader in self._readers.values():
+                reader.close()
+        self._readers = {}
 
     def __del__(self):
         try:
@@ -108,102 +109,118 @@ class RosbagSource(Source):
         except Exception:  # interpreter shutdown: nothing left to close
             pass
 
-    def __getstate__(self):  # a spawned worker opens its own reader
-        return {**self.__dict__, "_reader": None, "_reader_pid": None}
+    def __getstate__(self):  # a spawned worker opens its own readers
+        return {**self.__dict__, "_readers": {}, "_reader_pid": None}
 
     def topics(self) -> list[dict]:
-        """[{topic, type, count}] of the bag (what ``data info`` lists)."""
-        reader = self._open()
+        """[{topic, type, count}] of the bags, counts summed (what ``data info`` lists)."""
         counts: dict[str, dict] = {}
-        for c in reader.connections:
-            row = counts.setdefault(c.topic, {"topic": c.topic, "type": c.msgtype, "count": 0})
-            row["count"] += c.msgcount
+        for bag in self.bags:
+            for c in self._open(bag).connections:
+                row = counts.setdefault(c.topic, {"topic": c.topic, "type": c.msgtype,
+                                                  "count": 0})
+                row["count"] += c.msgcount
         return sorted(counts.values(), key=lambda r: r["topic"])
 
-    def _connections(self, topic: str, types: tuple[str, ...], what: str):
-        reader = self._open()
-        found = [c for c in reader.connections if c.topic == topic]
-        listing = "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
+    def _listing(self) -> str:
+        return "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
+
+    def _connections(self, bag: Path, topic: str, types: tuple[str, ...], what: str):
+        found = [c for c in self._open(bag).connections if c.topic == topic]
         if not found:
-            raise TopicChoiceError(self.bag, f"no topic {topic!r} for {what}; the bag has: "
-                                             f"{listing}")
+            listing = "; ".join(f"{c.topic} ({c.msgtype})" for c in self._open(bag).connections)
+            raise TopicChoiceError(bag, f"no topic {topic!r} for {what}; the bag has: "
+                                        f"{listing}")
         if found[0].msgtype not in types:
-            raise TopicChoiceError(self.bag, f"topic {topic} is {found[0].msgtype}, expected "
-                                             f"{' or '.join(types)} for {what}")
+            raise TopicChoiceError(bag, f"topic {topic} is {found[0].msgtype}, expected "
+                                        f"{' or '.join(types)} for {what}")
         return found
 
     def _build_table(self) -> FrameTable:
         image_topic = self.option("image")
         odom, tf = self.option("odom"), self.option("tf")
         if not image_topic or bool(odom) == bool(tf):
-            listing = "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
-            raise TopicChoiceError(self.bag, "choose the camera with image=TOPIC and the "
-                                             "motion with odom=TOPIC or tf=PARENT:CHILD; the "
-                                             f"bag has: {listing}")
+            raise TopicChoiceError(self.path, "choose the camera with image=TOPIC and the "
+                                              "motion with odom=TOPIC or tf=PARENT:CHILD; the "
+                                              f"bag has: {self._listing()}")
+        parts, notes = [], []
         try:
-            images = self._connections(image_topic, IMAGE_TYPES, "image=")
-            stamps, bag_times, unstamped = self._image_stamps(images)
-            pose_t, poses, dropped_poses = self._poses(odom, tf)
+            for bag in self.bags:
+                kept, readings, times = self._read_bag(bag, image_topic, odom, tf, notes)
+                parts.append(([f"{bag}#{k}" for k in kept], kept, readings, times))
         finally:
             self.close()  # decode workers open their own
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        return FrameTable(
+            refs=[r for p in parts for r in p[0]],
+            motor=np.concatenate([p[2] for p in parts]), motor_spec=self.spec,
+            sequence=np.concatenate([np.full(len(p[0]), k) for k, p in enumerate(parts)]),
+            sequence_names=[bag.stem if bag.is_file() else bag.name for bag in self.bags],
+            time=np.concatenate([p[3] - p[3][0] for p in parts]),
+            neighbours=NeighbourRule("video", window=self.option("window")),
+            meta={"message": np.concatenate([p[1] for p in parts]),
+                  "stamp": np.concatenate([p[3] for p in parts])},
+            warnings=notes)
+
+    def _read_bag(self, bag: Path, image_topic: str, odom, tf, notes: list[str]):
+        """One bag's kept image messages, their pose readings and stamps; what it drops is
+        appended to ``notes``."""
+        images = self._connections(bag, image_topic, IMAGE_TYPES, "image=")
+        stamps, bag_times, unstamped = self._image_stamps(bag, images)
+        pose_t, poses, dropped_poses = self._poses(bag, odom, tf)
         tolerance, every = self.option("tolerance"), self.option("every")
-        self._bag_times = bag_times
+        self._bag_times[bag] = bag_times
         order = np.argsort(stamps, kind="stable")[::every]
         keep, readings = interpolate_poses(pose_t, poses, stamps[order], tolerance)
         kept = order[keep]
-        notes = []
+        name = f"rosbag {bag.name}" if len(self.bags) > 1 else "rosbag"
         if unstamped:
-            notes.append(f"rosbag: {unstamped} image messages have no header stamp; their "
+            notes.append(f"{name}: {unstamped} image messages have no header stamp; their "
                          "receive time is used")
         if dropped_poses:
-            notes.append(f"rosbag: dropped {dropped_poses} pose messages whose stamp does "
+            notes.append(f"{name}: dropped {dropped_poses} pose messages whose stamp does "
                          "not increase")
         if (~keep).any():
-            notes.append(f"rosbag: dropped {int((~keep).sum())} of {len(order)} frames of "
+            notes.append(f"{name}: dropped {int((~keep).sum())} of {len(order)} frames of "
                          f"{image_topic} without a pose within {tolerance:g} s (poses "
                          f"{pose_t[0]:.2f}-{pose_t[-1]:.2f} s, frames {stamps.min():.2f}-"
                          f"{stamps.max():.2f} s)")
-        for note in notes:
-            warnings.warn(note, stacklevel=2)
         if not len(kept):
-            raise DataError(self.bag, f"no frame of {image_topic} has a pose within "
-                                      f"{tolerance:g} s")
-        times = stamps[kept]
-        return FrameTable(
-            refs=[f"{self.bag}#{k}" for k in kept], motor=readings, motor_spec=self.spec,
-            sequence=np.zeros(len(kept), dtype=np.int64), sequence_names=[self.bag.stem],
-            time=times - times[0],
-            neighbours=NeighbourRule("video", window=self.option("window")),
-            meta={"message": kept, "stamp": times}, warnings=notes)
+            raise DataError(bag, f"no frame of {image_topic} has a pose within "
+                                 f"{tolerance:g} s")
+        return kept, readings, stamps[kept]
 
-    def _image_stamps(self, connections) -> tuple[np.ndarray, np.ndarray, int]:
+    def _image_stamps(self, bag: Path, connections) -> tuple[np.ndarray, np.ndarray, int]:
         """Header stamps (s) and receive times (ns) of every image message, in bag order;
         read from the message's first bytes, without decoding the image."""
         stamps, bag_times, unstamped = [], [], 0
-        for k, (_, t, raw) in enumerate(self._open().messages(connections=connections)):
+        reader = self._open(bag)
+        for k, (_, t, raw) in enumerate(reader.messages(connections=connections)):
             if len(raw) < 12:  # a damaged message: its header alone needs 12 bytes
-                raise DataError(self.bag, f"{connections[0].topic} message {k}: {len(raw)} "
-                                          "bytes, too short for a header (12 bytes)")
-            stamp = header_stamp(raw, self._open().is2)
+                raise DataError(bag, f"{connections[0].topic} message {k}: {len(raw)} "
+                                     "bytes, too short for a header (12 bytes)")
+            stamp = header_stamp(raw, reader.is2)
             if stamp == 0:
                 unstamped += 1
                 stamp = t * 1e-9
             stamps.append(stamp)
             bag_times.append(t)
         if not stamps:
-            raise DataError(self.bag, f"topic {connections[0].topic} has no messages")
+            raise DataError(bag, f"topic {connections[0].topic} has no messages")
         return np.array(stamps), np.array(bag_times, dtype=np.int64), unstamped
 
-    def _poses(self, odom: str | None, tf: str | None) -> tuple[np.ndarray, np.ndarray, int]:
+    def _poses(self, bag: Path, odom: str | None, tf: str | None
+               ) -> tuple[np.ndarray, np.ndarray, int]:
         """Pose stamps (s), readings (K, 7) and the count of messages dropped."""
-        reader = self._open()
+        reader = self._open(bag)
         if odom:
-            connections = self._connections(odom, POSE_TYPES, "odom=")
+            connections = self._connections(bag, odom, POSE_TYPES, "odom=")
         else:
             parent, sep, child = tf.partition(":")
             if not sep or not parent or not child:
                 raise DataError(self.path, f"tf={tf!r}: expected PARENT:CHILD frame names")
-            connections = self._connections("/tf", (TF_TYPE,), "tf=")
+            connections = self._connections(bag, "/tf", (TF_TYPE,), "tf=")
         times, readings, messages = [], [], []
         what = f"odom={odom}" if odom else f"tf={tf} (frames {parent} -> {child})"
         for k, (conn, _, raw) in enumerate(reader.messages(connections=connections)):
@@ -220,10 +237,10 @@ class RosbagSource(Source):
                 readings.append((p.x, p.y, p.z, q.x, q.y, q.z, q.w))
                 messages.append(k)
         if len(times) < 2:
-            raise DataError(self.bag, f"{what}: {len(times)} pose(s); interpolation needs at "
-                                      "least 2")
+            raise DataError(bag, f"{what}: {len(times)} pose(s); interpolation needs at "
+                                 "least 2")
         times, readings = np.array(times), np.array(readings, dtype=np.float64)
-        check_pose_values(self.bag, what, readings, messages)
+        check_pose_values(bag, what, readings, messages)
         order = np.argsort(times, kind="stable")
         times, readings = times[order], readings[order]
         rising = np.concatenate([[True], np.diff(times) > 0])
@@ -232,44 +249,81 @@ class RosbagSource(Source):
 
     # -- decoding ------------------------------------------------------------------------
     def chunks(self, refs: list[str]) -> list[np.ndarray]:
-        return [np.arange(a, min(a + CHUNK, len(refs))) for a in range(0, len(refs), CHUNK)]
+        """Runs of at most CHUNK consecutive refs of one bag: a job reads one time range."""
+        bags = [r.rpartition("#")[0] for r in refs]
+        out, start = [], 0
+        for k in range(1, len(refs) + 1):
+            if k == len(refs) or bags[k] != bags[start] or k - start == CHUNK:
+                out.append(np.arange(start, k))
+                start = k
+        return out
 
     def load_image(self, ref: str) -> np.ndarray:
         return self.load_chunk([ref])[0]
 
     def load_chunk(self, refs: list[str]) -> list[np.ndarray]:
-        """The image messages ``refs`` (``BAG#k``: the k-th message of the image topic),
-        reading only the topic's time range that holds them."""
+        """The image messages ``refs`` (``BAG#k``: the k-th message of BAG's image topic),
+        reading only the topic's time range that holds them, bag by bag."""
         self.table()
-        wanted = np.array([int(r.rpartition("#")[2]) for r in refs])
-        reader = self._open()
+        found: dict[str, np.ndarray] = {}
+        for bag_name in dict.fromkeys(r.rpartition("#")[0] for r in refs):
+            wanted = sorted({int(r.rpartition("#")[2]) for r in refs
+                             if r.rpartition("#")[0] == bag_name})
+            bag = Path(bag_name)
+            for k, img in zip(wanted, self._read_images(bag, wanted)):
+                found[f"{bag_name}#{k}"] = img
+        return [found[r] for r in refs]
+
+    def _read_images(self, bag: Path, wanted: list[int]) -> list[np.ndarray]:
+        reader = self._open(bag)
         topic = self.option("image")
         connections = [c for c in reader.connections if c.topic == topic]
-        times = self._bag_times
-        first = int(np.searchsorted(times, times[wanted.min()], side="left"))
-        found = {}
-        stream = reader.messages(connections=connections, start=int(times[wanted.min()]),
-                                 stop=int(times[wanted.max()]) + 1)
-        targets = set(wanted.tolist())
+        times = self._bag_times[bag]
+        first = int(np.searchsorted(times, times[wanted[0]], side="left"))
+        stream = reader.messages(connections=connections, start=int(times[wanted[0]]),
+                                 stop=int(times[wanted[-1]]) + 1)
+        targets, found = set(wanted), {}
         for k, (conn, _, raw) in enumerate(stream, start=first):
             if k in targets:
-                found[k] = decode_image(reader.deserialize(raw, conn.msgtype), self.bag, k)
+                found[k] = decode_image(reader.deserialize(raw, conn.msgtype), bag, k)
                 if len(found) == len(targets):
                     break
         return [found[k] for k in wanted]
 
+    @property
+    def default_channels(self) -> int:
+        """1 when the camera is grey (its first kept frame has one channel), else 3."""
+        return 1 if self.load_image(self.table().refs[0]).shape[2] == 1 else 3
+
     def fingerprint(self) -> str:
         h = hashlib.sha1(f"{self.name}|{sorted(self.opts.items())}".encode())
-        files = sorted(self.bag.iterdir()) if self.bag.is_dir() else [self.bag]
-        for f in files:
-            st = f.stat()
-            h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        for bag in self.bags:
+            for f in sorted(bag.iterdir()) if bag.is_dir() else [bag]:
+                st = f.stat()
+                # absolute: the same bag named from another folder reuses its cache
+                h.update(f"{f.absolute()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
         return h.hexdigest()[:16]
 
 
 #: a pose reading's fields as a message names them
 POSE_FIELDS = ("position.x", "position.y", "position.z", "orientation.x", "orientation.y",
                "orientation.z", "orientation.w")
+
+
+def find_bags(path: Path) -> list[Path]:
+    """The bags ``path`` names: a ROS 1 ``.bag`` file, a ROS 2 bag folder (a storage file
+    inside one names the folder), or a folder of those, in name order."""
+    if path.suffix in (".db3", ".mcap") and path.is_file():
+        return [path.parent]
+    if path.is_file() or (path / "metadata.yaml").exists():
+        return [path]
+    bags = sorted(p for p in path.iterdir()
+                  if (p.is_file() and p.suffix == ".bag") or (p / "metadata.yaml").exists())
+    if not bags:
+        raise DataError(path, "not a ROS 2 bag folder (no metadata.yaml) and holds no bags "
+                              "(ROS 1 .bag files or ROS 2 bag folders); a ROS 1 bag is a "
+                              ".bag file")
+    return bags
 
 
 def check_pose_values(bag: Path, what: str, readings: np.ndarray, messages: list[int]) -> None:

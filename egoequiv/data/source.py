@@ -92,6 +92,22 @@ class Source:
     def describe(self) -> str:
         return f"{self.name}:{self.path}" if self.path else self.name
 
+    def frame_info(self) -> dict:
+        """The first frame's height, width and channels as stored, and the channels a run
+        trains with when the config says 0 (``default_channels``): what ``data info``
+        shows; ``{"error": ...}`` when the frame cannot be decoded. Decodes one frame (two
+        or more for sources that probe their channels)."""
+        table = self.table()
+        if not len(table):
+            return {}
+        try:
+            height, width, channels = self.load_image(table.refs[0]).shape
+            trains_as = int(self.default_channels)
+        except DataError as e:  # shown beside what the table holds, not instead of it
+            return {"error": str(e)}
+        return {"height": int(height), "width": int(width), "channels": int(channels),
+                "trains_as_channels": trains_as}
+
 
 def chunk_refs(refs: list[str], size: int = 16) -> list[np.ndarray]:
     """Consecutive rows whose refs name frames of one clip (``X#N``) form one chunk; other

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from egoequiv.errors import EgoequivError
@@ -32,9 +33,18 @@ def parse_spec(spec: str) -> tuple[str, str | None, dict[str, str]]:
     return name, path, options
 
 
+def short_spec(spec: str) -> str:
+    """A spec in a few words for a title or a file name: its source and its path's last
+    part (``rosbag:/data/bags,image=/cam,odom=/odom`` -> ``rosbag bags``)."""
+    name, path, _ = parse_spec(spec)
+    return f"{name} {Path(path).name}" if path and Path(path).name else name
+
+
 def resolve_spec(spec: str) -> str:
     """The spec with its path made absolute (when it names an existing file or folder), so
-    that a checkpoint's dataset still opens from another working directory."""
+    that a checkpoint's dataset still opens from another working directory. The path stays
+    as typed otherwise: ``..`` is folded, but symlinks are kept, so records and reports name
+    the data as the user does (``data/kitti`` linked to a big disk stays ``.../data/kitti``)."""
     name, path, options = parse_spec(spec)
     if not path:
         return spec
@@ -42,7 +52,7 @@ def resolve_spec(spec: str) -> str:
         full = Path(path).expanduser()
         if not full.exists():
             return spec
-        full = full.resolve()
+        full = Path(os.path.normpath(os.path.abspath(full)))
     except OSError:
         return spec
     rest = ",".join([str(full), *(f"{k}={v}" for k, v in options.items())])

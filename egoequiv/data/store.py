@@ -19,7 +19,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import torch
 
 
 class FrameStore:
@@ -68,6 +67,8 @@ class FrameStore:
                 self._map.madvise(mmap.MADV_RANDOM)
             self._array = np.frombuffer(self._map, np.uint8, self.nbytes, self.offset) \
                 .reshape(self.shape)
+            import torch  # here: reading a source's table needs no torch (fast start-up)
+
             with warnings.catch_warnings():  # read-only memory: we never write through it
                 warnings.simplefilter("ignore", UserWarning)
                 self._tensor = torch.from_numpy(self._array)
@@ -80,6 +81,8 @@ class FrameStore:
             if isinstance(key, np.ndarray) and key.dtype != bool and key.ndim == 1:
                 # torch gathers with the GIL released (numpy would hold it through every
                 # page fault and stall the training thread)
+                import torch
+
                 out = self._tensor.index_select(0, torch.from_numpy(key.astype(np.int64)))
                 out = out.numpy()
             else:

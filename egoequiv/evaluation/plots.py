@@ -75,6 +75,7 @@ def plot_bars(groups: dict[str, Sequence[float | None]], path, title: str = "",
         shown += [v for v in (vals if err is None else np.r_[vals - err, vals + err])
                   if np.isfinite(v)]
     ax.set_xticks(np.arange(n) + width * (series - 1) / 2)
+    ax.set_xlim(-0.5, n - 0.5 + width * (series - 1))  # the end points off the frame
     labels = list(xlabels) if xlabels else [str(i) for i in range(n)]
     slanted = n > 6 or max((len(x) for x in labels), default=0) > 12
     ax.set_xticklabels(labels, rotation=30 if slanted else 0, ha="right" if slanted else "center",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from egoequiv.data.spec import short_spec
 from egoequiv.evaluation import record
 from egoequiv.evaluation.conclusions import (
     SPREAD,
@@ -169,6 +170,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
     per method against chance and the equivariance error per method and pattern against the
     identity (PNGs written to ``out_dir``, linked as ``image_prefix + name``)."""
     lines = [f"## {title}", ""]
+    title = short_spec(title)  # the plots' titles: the heading above names the whole spec
     for group, keys in GROUPS.items():
         table, methods = method_table(runs, [c for c in COLUMNS if c[0] in keys])
         if table:
@@ -207,15 +209,24 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
             st = [mean_std([p[g] if g < len(p) else None for p in per]) for g in range(width)]
             series[n], errors[n] = [s[0] for s in st], [s[1] for s in st]
     if series:
-        width = max(len(v) for v in series.values())
-        names_g = labels if labels and len(labels) == width else [f"g{g}" for g in range(width)]
         plot_bars(series, out_dir / f"{slug}_equivariance.png",
                   f"{title}: equivariance error per motion pattern (refitted maps)",
-                  "||M'z(x) - z(gx)|| / ||z(x) - z(gx)||", names_g, errors=errors,
-                  reference=1.0, reference_label="identity map (no change)", zoom=True)
+                  "||M'z(x) - z(gx)|| / ||z(x) - z(gx)||", pattern_ticks(labels, series),
+                  errors=errors, reference=1.0, reference_label="identity map (no change)",
+                  zoom=True)
         lines += [f"![equivariance error per pattern]({image_prefix}{slug}_equivariance.png)",
                   ""]
     return lines
+
+
+def pattern_ticks(labels: list[str] | None, series: dict[str, list]) -> list[str]:
+    """The per-pattern chart's tick labels: each pattern's motion (``g0``... without names),
+    marked "(not measured)" where no series has a value (a pattern without test pairs)."""
+    width = max(len(v) for v in series.values())
+    names = labels if labels and len(labels) == width else [f"g{g}" for g in range(width)]
+    return [f"{name}\n(not measured)" if all(g >= len(v) or v[g] is None
+                                             for v in series.values()) else name
+            for g, name in enumerate(names)]
 
 
 def conclusion_section(title: str, runs: list[dict]) -> list[str]:
@@ -264,9 +275,7 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path,
         for dataset, rs in sorted(by_dataset.items()):
             lines += conclusion_section(dataset, rs)
     for dataset, rs in sorted(by_dataset.items()):
-        name, _, rest = dataset.partition(":")
-        slug = _slug(f"{name}_{rest.rstrip('/').rsplit('/', 1)[-1]}" if rest else name)
-        lines += dataset_section(dataset, rs, out_dir, slug)
+        lines += dataset_section(dataset, rs, out_dir, _slug(short_spec(dataset)))
     measured = {k for k, _ in COLUMNS if mean_std([m.get(k) for m in runs])[2]}
     lines += ["## What each number means", "", *meanings(measured)]
     path = out_dir / "report.md"

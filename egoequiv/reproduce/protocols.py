@@ -12,15 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from egoequiv.methods import METHODS
-from egoequiv.methods.hyperparameter import declared
+from egoequiv.config import LR_GRID
 
-#: every registered method takes part
-ALL_METHODS = tuple(METHODS)
-#: methods whose equiv weight is searched with drlim's weight kept from drlim's search: those
-#: with a drlim_weight
-KEEPS_DRLIM = tuple(m for m, cls in METHODS.items() if "drlim_weight" in declared(cls))
-LR_GRID = (0.1, 0.01, 0.001, 0.0001)
+
+def keeps_drlim() -> tuple[str, ...]:
+    """The methods whose equiv weight is searched with drlim's weight kept from drlim's
+    search: those with a drlim_weight. (The registry is read when asked, so that the
+    command line starts without torch.)"""
+    from egoequiv.methods import METHODS
+    from egoequiv.methods.hyperparameter import declared
+
+    return tuple(m for m, cls in METHODS.items() if "drlim_weight" in declared(cls))
+
+
+def with_methods(protocol: Protocol) -> Protocol:
+    """``protocol`` with its methods named: ``()`` means every registered method."""
+    from egoequiv.methods import METHODS
+
+    return protocol if protocol.methods else replace(protocol, methods=tuple(METHODS))
 
 
 @dataclass(frozen=True)
@@ -30,7 +39,7 @@ class Protocol:
     dataset: str  # default dataset spec (--data replaces it)
     labelled: str | None = None  # labelled images from another source (KITTI -> SUN)
     needs_labelled: bool = False
-    methods: tuple[str, ...] = ALL_METHODS
+    methods: tuple[str, ...] = ()  # () = every registered method (``with_methods``)
     config: dict = field(default_factory=dict)  # fixed settings of every run
     lr_grid: tuple[float, ...] = LR_GRID
     lam_exponents: tuple[float, float] = (-2.0, 1.5)  # lam = 10^e, e in steps of 0.5
@@ -70,4 +79,4 @@ def get_protocol(name: str, quick: bool = False, **changes) -> Protocol:
     if name not in PROTOCOLS:
         raise KeyError(name)
     protocol = PROTOCOLS[name]
-    return replace(protocol, **{**(QUICK if quick else {}), **changes})
+    return with_methods(replace(protocol, **{**(QUICK if quick else {}), **changes}))

@@ -27,7 +27,7 @@ from egoequiv.evaluation.suite import metrics_for
 from egoequiv.experiment import run_batch, run_one
 from egoequiv.reproduce.controls import CONTROLS, run_control
 from egoequiv.reproduce.jobs import default_jobs, run_all
-from egoequiv.reproduce.protocols import KEEPS_DRLIM, Protocol, get_protocol
+from egoequiv.reproduce.protocols import Protocol, get_protocol, keeps_drlim, with_methods
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
 from egoequiv.task.load import prepare
@@ -104,7 +104,7 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     stage that differ only in numbers (lr, lam, seed, label split) train as one batch
     (``training.batched``; on a CPU bit-identical to training them one by one, on a GPU
     equal to float rounding per step)."""
-    protocol = name if isinstance(name, Protocol) else get_protocol(name, quick)
+    protocol = with_methods(name) if isinstance(name, Protocol) else get_protocol(name, quick)
     name = protocol.name
     dataset = data or protocol.dataset
     labelled = labelled or protocol.labelled
@@ -195,13 +195,14 @@ def _reproduce(protocol: Protocol, out: Path, dataset: str, labelled: str | None
         {"clsnet": [(v, {"lr": v}) for v in protocol.lr_grid]}, "lr").values()
     chosen["clsnet"] = _chosen(lr, None, lr_run, protocol, lr_scores)
 
+    keeps = keeps_drlim()
+
     def values(method: str, lam: float) -> dict:
-        if method in KEEPS_DRLIM and "drlim" in chosen:  # drlim's weight kept
+        if method in keeps and "drlim" in chosen:  # drlim's weight kept
             return {"lr": lr, "lam": lam, "drlim_weight": chosen["drlim"]["lam"] / lam}
         return {"lr": lr, "lam": lam}
 
-    for group in ([m for m in others if m not in KEEPS_DRLIM],
-                  [m for m in others if m in KEEPS_DRLIM]):
+    for group in ([m for m in others if m not in keeps], [m for m in others if m in keeps]):
         picked = search({m: [(v, values(m, v)) for v in lams] for m in group}, "lam")
         for m, (lam, scores, run, settings) in picked.items():
             chosen[m] = _chosen(lr, lam, run, protocol, scores, extra=settings)

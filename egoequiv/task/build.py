@@ -12,6 +12,7 @@ import numpy as np
 
 from egoequiv.config import Config
 from egoequiv.data.cache import Frames
+from egoequiv.data.table import FrameTable
 from egoequiv.errors import EgoequivError
 from egoequiv.motion.pairs import Pairs, neighbour_pairs
 from egoequiv.motion.patterns import (
@@ -66,11 +67,10 @@ class Task:
                        test_pairs=self.test_pairs.assigned(patterns))
 
 
-def split_frames(frames: Frames, test_fraction: float, time_chunks: int = 1
+def split_frames(table: FrameTable, test_fraction: float, time_chunks: int = 1
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """The source's own split, else whole sequences, else one sequence cut in time
-    (``split_in_time``)."""
-    table = frames.table
+    """(train, test) frame indices of ``table``: the source's own split, else whole
+    sequences, else one sequence cut in time (``split_in_time``)."""
     if table.split is not None:
         train, test = np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
         if len(train) and len(test):
@@ -110,8 +110,11 @@ def split_in_time(table, test_fraction: float, chunks: int) -> tuple[np.ndarray,
 def split_note(task: Task) -> str:
     """The split in one line, as ``train`` prints it: how it was made, the frames on each
     side, and the patterns without test pairs."""
-    table, train, test, test_pairs = task.table, task.train, task.test, task.test_pairs
-    num_patterns = task.patterns.num_patterns
+    return _split_line(task.table, task.train, task.test, task.test_pairs,
+                       task.patterns.num_patterns)
+
+
+def _split_line(table: FrameTable, train, test, test_pairs: Pairs, num_patterns: int) -> str:
     if table.split is not None:
         how = "the source's own split"
     elif len(np.unique(table.sequence)) >= 2:
@@ -125,13 +128,12 @@ def split_note(task: Task) -> str:
             f"{', '.join(missing) or 'none'}")
 
 
-def validation_split(frames: Frames, train: np.ndarray, fraction: float
+def validation_split(table: FrameTable, train: np.ndarray, fraction: float
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Carve a validation set out of the training frames, by whole groups (the ``instance``
     column where the source has one, else sequences), per class: about ``fraction`` of each
     class's groups, at least one where the class has two or more, never all of them. The
     test split is not touched, so choices made on the validation set never see it."""
-    table = frames.table
     group_of = table.meta.get("instance", table.sequence)
     groups = np.unique(group_of[train])
     labels = table.labels if table.labels is not None else np.full(len(table), -1)
@@ -150,9 +152,10 @@ def validation_split(frames: Frames, train: np.ndarray, fraction: float
     return train[~is_val], train[is_val]
 
 
-def choose_labelled(frames: Frames, train: np.ndarray, per_class: int, split: int) -> np.ndarray:
+def choose_labelled(table: FrameTable, train: np.ndarray, per_class: int, split: int
+                    ) -> np.ndarray:
     """``per_class`` random labelled training frames of each class (subset number ``split``)."""
-    labels = frames.table.labels
+    labels = table.labels
     if labels is None or per_class == 0:
         return np.zeros(0, dtype=np.int64)
     return choose_subset(labels, train, per_class, np.random.default_rng([SPLIT_SEED, split]))
@@ -186,7 +189,7 @@ def pattern_summary(table, pairs: Pairs, patterns: MotionPatterns) -> dict:
     labels = pattern_labels(patterns, spec.names, spec.units)
     pure = purity(pairs.motion, pairs.pattern, patterns)
     rows = [{"pattern": g, "motion": labels[g], "pairs": int((pairs.pattern == g).sum()),
-             "purity_ratio": pure["ratio"][g]} for g in range(patterns.num_patterns)]
+             "spread_ratio": pure["ratio"][g]} for g in range(patterns.num_patterns)]
     warnings = [f"motion pattern {g} ({labels[g]}) mixes motions: {_why_mixed(pure, g)}; "
                 "one affine map cannot model it well" for g in pure["mixed"]]
     return {"num_pairs": int(len(pairs)), "patterns": rows, "mixed": pure["mixed"],
@@ -202,34 +205,48 @@ def _why_mixed(pure: dict, g: int) -> str:
             f"its spread, >= {MIXED_SPLIT})")
 
 
-def describe_patterns(table, cfg: Config | None = None) -> dict:
-    """The motion patterns a run with ``cfg`` (default settings) would use on ``table``, from
-    the neighbour pairs of all its frames: what ``egoequiv data info`` shows."""
-    pairs = neighbour_pairs(table)
+def describe_patterns(table: FrameTable, cfg: Config | None = None) -> dict:
+    """The split and motion patterns a run with ``cfg`` (default settings) would use on
+    ``table``: the patterns fitted on the training pairs, with the training and test pairs
+    of each. What ``egoequiv data info`` shows."""
+    cfg = cfg or Config()
+    table = _windowed(table, cfg.window)
+    train, test, labelled, unlabelled = _frames_of(table, cfg)
+    pairs, test_pairs = neighbour_pairs(table, unlabelled), neighbour_pairs(table, test)
+    counts = {"num_pairs": int(len(neighbour_pairs(table))), "train_pairs": int(len(pairs)),
+              "test_pairs": int(len(test_pairs))}
     if len(pairs) == 0:
-        return {"num_pairs": 0, "patterns": [], "mixed": [],
-                "warnings": ["no neighbour pairs: no motion patterns"]}
+        return {**counts, "patterns": [], "mixed": [],
+                "warnings": ["no neighbour pairs among the training frames: no motion "
+                             "patterns"]}
     spec = table.motor_spec
     motion = [{"name": n, "unit": u, "min": float(col.min()), "max": float(col.max()),
                "median": float(np.median(col))}
               for n, u, col in zip(spec.names, spec.units, pairs.motion.T)]
     try:
-        patterns = make_patterns(table, pairs, cfg or Config())
+        patterns = make_patterns(table, pairs, cfg)
     except EgoequivError as e:  # too few motions for the patterns: say so, show the rest
-        return {"num_pairs": int(len(pairs)), "motion": motion, "patterns": [], "mixed": [],
-                "warnings": [str(e)]}
-    return {**pattern_summary(table, pairs.assigned(patterns), patterns), "motion": motion}
+        return {**counts, "motion": motion, "patterns": [], "mixed": [], "warnings": [str(e)]}
+    test_pairs = test_pairs.assigned(patterns)
+    summary = pattern_summary(table, pairs.assigned(patterns), patterns)
+    for row in summary["patterns"]:
+        row["test_pairs"] = int((test_pairs.pattern == row["pattern"]).sum())
+    return {**summary, **counts, "motion": motion,
+            "split": _split_line(table, train, test, test_pairs, patterns.num_patterns)}
 
 
 def with_window(frames: Frames, window: float) -> Frames:
     """``frames`` with neighbours within ``window`` seconds on a video source (0: the
     source's own window): a new table, the source's untouched."""
-    table = frames.table
+    table = _windowed(frames.table, window)
+    return frames if table is frames.table else replace(frames, table=table)
+
+
+def _windowed(table: FrameTable, window: float) -> FrameTable:
     if not window or table.neighbours.layout != "video":
-        return frames
-    table = replace(table, neighbours=replace(table.neighbours, window=window),
-                    meta=dict(table.meta), warnings=list(table.warnings))
-    return replace(frames, table=table)
+        return table
+    return replace(table, neighbours=replace(table.neighbours, window=window),
+                   meta=dict(table.meta), warnings=list(table.warnings))
 
 
 def build_task(frames: Frames, cfg: Config, needs_pairs: bool = True) -> Task:
@@ -237,7 +254,7 @@ def build_task(frames: Frames, cfg: Config, needs_pairs: bool = True) -> Task:
     alone, clsnet): where the pairs cannot form motion patterns (still images), the same
     splits and labelled subset with the pairs there are and no motion pattern."""
     frames = with_window(frames, cfg.window)
-    train, test, labelled, unlabelled = _frames_of(frames, cfg)
+    train, test, labelled, unlabelled = _frames_of(frames.table, cfg)
     try:
         return _patterned_task(frames, cfg, train, test, labelled, unlabelled)
     except EgoequivError:
@@ -246,12 +263,12 @@ def build_task(frames: Frames, cfg: Config, needs_pairs: bool = True) -> Task:
         return _labels_only_task(frames, cfg, train, test, labelled, unlabelled)
 
 
-def _frames_of(frames: Frames, cfg: Config) -> tuple[np.ndarray, ...]:
+def _frames_of(table: FrameTable, cfg: Config) -> tuple[np.ndarray, ...]:
     """(train, test, labelled, unlabelled) frame indices."""
-    train, test = split_frames(frames, cfg.test_fraction, cfg.time_chunks)
+    train, test = split_frames(table, cfg.test_fraction, cfg.time_chunks)
     if cfg.validation_fraction:  # model selection: measure on held-out training groups
-        train, test = validation_split(frames, train, cfg.validation_fraction)
-    labelled = choose_labelled(frames, train, cfg.labels_per_class, cfg.label_split)
+        train, test = validation_split(table, train, cfg.validation_fraction)
+    labelled = choose_labelled(table, train, cfg.labels_per_class, cfg.label_split)
     return train, test, labelled, np.setdiff1d(train, labelled)
 
 

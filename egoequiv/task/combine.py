@@ -19,7 +19,7 @@ from egoequiv.task.build import split_frames
 
 
 def _split(frames: Frames, test_fraction: float) -> np.ndarray:
-    train, _ = split_frames(frames, test_fraction)
+    train, _ = split_frames(frames.table, test_fraction)
     split = np.full(len(frames.table), "test", dtype="<U5")
     split[train] = "train"
     return split

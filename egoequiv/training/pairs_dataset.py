@@ -9,6 +9,12 @@ lsm and continuous methods see it. Pairs come from the task: ``kind="patterned"`
 pairs with a motion pattern (what equiv trains on), ``kind="all"`` every neighbour pair (what
 drlim trains on); ``split="test"`` gives the held-out pairs instead. Frames are read from the
 uint8 cache per item, so a cache larger than memory works, with any ``num_workers``.
+
+Pairs carry no class labels: they are built among the unlabelled training frames, so a label
+on them would be one the learner is not meant to see. The labelled frames of the same task
+are ``PairDataset.labelled()`` (``LabelledFrames``: item ``Labelled(x, label)``), normalised
+the same way; the paper's regulariser is a softmax on those plus lam x the equivariance
+loss on the pairs.
 """
 
 from __future__ import annotations
@@ -27,6 +33,13 @@ from egoequiv.task.load import prepare
 
 KINDS = ("patterned", "all")
 SPLITS = ("train", "test")
+
+
+class Labelled(NamedTuple):
+    """One labelled frame: (C, H, W) and its class (int64)."""
+
+    x: torch.Tensor
+    label: torch.Tensor
 
 
 class Pair(NamedTuple):
@@ -90,6 +103,10 @@ class PairDataset(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def labelled(self, split: str = "train") -> LabelledFrames:
+        """The task's labelled frames, normalised as these pairs are (``LabelledFrames``)."""
+        return LabelledFrames(self.task, split=split, normalizer=self.normalizer)
+
     def __getitem__(self, k: int) -> Pair:
         if not -len(self) <= k < len(self):
             raise IndexError(f"pair {k} of {len(self)}")
@@ -97,3 +114,40 @@ class PairDataset(torch.utils.data.Dataset):
         x = self.normalizer(torch.from_numpy(np.asarray(self.images[rows]))).contiguous()
         return Pair(x[0], x[1], torch.tensor(int(self.pairs.pattern[k])),
                     torch.from_numpy(self.motion[k].copy()))
+
+
+class LabelledFrames(torch.utils.data.Dataset):
+    """The labelled frames of a dataset spec or a built ``Task``: ``split="train"`` the
+    labelled training subset the learner sees (``labels_per_class`` per class, the run's
+    ``label_split``), ``split="test"`` the test frames that have a label. Item k is
+    ``Labelled(x, label)``; attributes ``index`` (frame indices), ``num_classes``,
+    ``class_names``, ``task``, ``normalizer``."""
+
+    def __init__(self, data: str | Task, *, image_size: int | None = None,
+                 split: str = "train", channels: int = 0,
+                 normalizer: Normalizer | None = None, **settings):
+        if split not in SPLITS:
+            raise EgoequivError(f"LabelledFrames: split must be one of {list(SPLITS)}, got "
+                                f"{split!r}")
+        self.task = task_of(data, image_size, channels, settings)
+        table = self.task.table
+        if not table.is_labelled:
+            raise EgoequivError("LabelledFrames: the source has no class labels")
+        test = self.task.test[table.labels[self.task.test] >= 0]
+        self.index = self.task.labelled if split == "train" else test
+        if not len(self.index):
+            raise EgoequivError(f"LabelledFrames: no labelled frames in the {split} split "
+                                "(labels_per_class=0 trains on none)")
+        self.images = self.task.frames.images
+        self.normalizer = normalizer or Normalizer.fit(self.images, self.task.train)
+        self.labels = table.labels[self.index]
+        self.num_classes, self.class_names = self.task.num_classes, table.class_names
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, k: int) -> Labelled:
+        if not -len(self) <= k < len(self):
+            raise IndexError(f"frame {k} of {len(self)}")
+        x = self.normalizer(torch.from_numpy(np.asarray(self.images[self.index[[k]]])))
+        return Labelled(x[0].contiguous(), torch.tensor(int(self.labels[k])))

@@ -16,7 +16,7 @@ import torch
 
 from egoequiv.config import Config, to_dict
 from egoequiv.data.cache import Frames
-from egoequiv.data.spec import resolve_spec
+from egoequiv.data.spec import resolve_spec, short_spec
 from egoequiv.data.tensors import Normalizer
 from egoequiv.errors import EgoequivError
 from egoequiv.evaluation import record
@@ -285,7 +285,7 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
     if s.best_model is not None:  # early stopping: measure the best validation iterate
         s.method.load_state_dict(s.best_model)
     measured = _measure(s.method, task, s.normalizer, s.device, cfg, metrics, plots_dir,
-                        f"{cfg.method} on {s.dataset}")
+                        f"{cfg.method} on {short_spec(s.dataset)}")
     drawn = s.sampler.warnings()  # raised while the batches were drawn
     # the task's warnings were shown by setup
     print_outcome(cfg.method, drawn + measured["warnings"], measured.get("skipped"))

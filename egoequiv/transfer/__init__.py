@@ -17,10 +17,12 @@ import time
 import uuid
 from pathlib import Path
 
+from egoequiv.config import LR_GRID
+from egoequiv.data.spec import short_spec
 from egoequiv.errors import EgoequivError
 from egoequiv.evaluation import record
 from egoequiv.transfer.fit import Schedule
-from egoequiv.transfer.run import LR_GRID, Runner, Settings, check_settings, load_data
+from egoequiv.transfer.run import Runner, Settings, check_settings, load_data
 from egoequiv.transfer.start import INITS, open_start
 
 __all__ = ["finetune", "Settings", "Schedule", "INITS"]
@@ -98,7 +100,7 @@ def _write(out: Path, start, settings, data, runner, cells, dataset, t0) -> dict
     # the record first: a checkpoint must never sit beside another run's metrics.json
     rows = report.table(cells, settings)
     png = report.plot(rows, out / report.PLOT, report.chance(data.num_classes),
-                      f"finetune on {_short(dataset)}, freeze {settings.freeze}")
+                      f"finetune on {short_spec(dataset)}, freeze {settings.freeze}")
     config = {**settings.as_dict(), "dataset": dataset, "test_split": data.splits.how,
               "images": data.splits.sizes()}
     result = record.make(
@@ -114,9 +116,3 @@ def _write(out: Path, start, settings, data, runner, cells, dataset, t0) -> dict
                    data.num_classes, run_id)
     report.write_report(out, result)
     return result
-
-
-def _short(spec: str) -> str:
-    """A dataset spec in a few words for a title: its folder's name, else the spec."""
-    name, _, rest = spec.partition(":")
-    return f"{name} {Path(rest.split(',')[0]).name}".strip() if rest else name

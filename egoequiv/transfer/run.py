@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from egoequiv.config import LR_GRID
 from egoequiv.data.cache import Frames, load_frames
 from egoequiv.data.registry import open_source
 from egoequiv.data.tensors import Normalizer
@@ -30,8 +31,6 @@ from egoequiv.transfer.start import INITS, Start, depends_on
 from egoequiv.utils.progress import progress
 
 FREEZE_WORDS = ("none", "all")
-#: the lrs tried by default: the paper's grid for clsnet (config.py's ``lr``)
-LR_GRID = (0.1, 0.01, 0.001, 0.0001)
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,12 @@ def check_labelled(table, spec: str) -> None:
 def make_splits(frames: Frames, test_fraction: float, val_fraction: float) -> Splits:
     """Test, validation and pool (see the module doc); unlabelled frames are left out."""
     table = frames.table
-    train, test = split_frames(frames, test_fraction)
+    train, test = split_frames(table, test_fraction)
     own = table.split is not None and all((table.split == s).any() for s in ("train", "test"))
     how = "the source's own split" if own else f"{test_fraction:g} of the sequences held out"
     labelled = table.labels >= 0
     train, test = train[labelled[train]], test[labelled[test]]
-    pool, val = validation_split(frames, train, val_fraction)
+    pool, val = validation_split(table, train, val_fraction)
     if not len(test):
         raise EgoequivError("finetune: the test split holds no labelled image")
     return Splits(pool, val, test, how)

@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from egoequiv.errors import EgoequivError
 
 
@@ -95,6 +93,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
 
 
 def atomic_torch_save(path: str | Path, obj: Any) -> None:
+    import torch  # here, so that the commands that write JSON alone start without it
+
     def write(tmp: Path) -> None:
         try:
             torch.save(obj, tmp)

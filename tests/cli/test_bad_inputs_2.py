@@ -343,6 +343,7 @@ def test_data_info_exits_non_zero_when_nothing_can_train(tmp_path, capsys):
     assert main(["data", "info", f"frames-csv:{tmp_path}"]) == 2
     out, err = capsys.readouterr()
     assert "pairs" in out  # what it holds is still shown
+    assert f"frames     - ({tmp_path / 'a.png'}: image file is missing)" in out
     assert err.strip() == (f"egoequiv: error: frames-csv:{tmp_path / 'frames.csv'}: nothing "
                            "to train on: no neighbour pairs and no labels")
 

@@ -116,3 +116,40 @@ def test_download_unreachable(mirror, tmp_path, capsys):
     assert main(["data", "download", "sun397", "--to", str(tmp_path), "--url-base", url]) == 2
     err = capsys.readouterr().err
     assert f"cannot download {url}/Partitions.zip: HTTP 404" in err and "--url-base" in err
+
+
+def test_info_shows_the_split_and_patterns_a_default_run_fits(shared_data, capsys):
+    """input: one real KITTI sequence (cut in time); the truth is the task a default run
+    builds on it."""
+    import re
+
+    import numpy as np
+
+    from egoequiv.config import Config
+    from egoequiv.data.registry import open_source
+    from egoequiv.task.build import split_note
+    from egoequiv.task.load import prepare
+
+    spec = f"kitti-odometry:{shared_data / 'kitti_odometry' / 'KITTI_sequence_2'}"
+    assert main(["data", "info", spec, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    pats = info["motion_patterns"]
+    frames, task = prepare(Config(), spec, quiet=True)
+    first = open_source(spec).load_image(task.table.refs[0])
+    assert info["frame"] == {"height": first.shape[0], "width": first.shape[1],
+                             "channels": 1, "trains_as_channels": 1}  # grey camera
+    assert frames.images.shape[3] == 1
+    g = task.patterns.num_patterns
+    assert [p["motion"] for p in pats["patterns"]] == task.pattern_labels
+    assert [p["pairs"] for p in pats["patterns"]] == np.bincount(task.pairs.pattern[
+        task.pairs.pattern >= 0], minlength=g).tolist()
+    assert [p["test_pairs"] for p in pats["patterns"]] == np.bincount(task.test_pairs.pattern[
+        task.test_pairs.pattern >= 0], minlength=g).tolist()
+    assert pats["split"] == split_note(task) and "cut in time" in pats["split"]
+    assert (pats["train_pairs"], pats["test_pairs"]) == (len(task.pairs), len(task.test_pairs))
+    assert main(["data", "info", spec]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"\nsplit +{re.escape(split_note(task).removeprefix('split: '))}\n", out)
+    assert "test pairs, spread ratio" in out and "(lower is purer)" in out
+    assert f"{first.shape[1]} x {first.shape[0]} px, grey (the first frame); a run uses 1 " \
+           "channel(s)" in out

@@ -125,3 +125,28 @@ def test_a_clone_folder_that_shadows_the_package_gets_a_hint(tmp_path):
     quiet = subprocess.run([*argv, "--version"], cwd=tmp_path, env=env, capture_output=True,
                            text=True, timeout=120)
     assert quiet.returncode == 0 and quiet.stderr == ""
+
+
+def test_help_and_data_info_start_without_importing_torch(shared_data):
+    """Start-up time is torch's import (about 2.5 s of 3 s here): ``--help``, every
+    command's ``--help`` and ``data info`` must not import it. Checked in a fresh process,
+    not timed."""
+    from egoequiv.cli.main import build_parser
+
+    commands = sorted(build_parser()._subparsers._group_actions[0].choices)
+    spec = f"kitti-odometry:{shared_data / 'kitti_odometry' / 'KITTI_sequence_2'}"
+    script = f"""
+import contextlib, io, sys
+from egoequiv.cli.main import main
+for argv in [["--help"], *[[c, "--help"] for c in {commands!r}]]:
+    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+        main(argv)
+with contextlib.redirect_stdout(io.StringIO()):
+    assert main(["data", "info", {spec!r}]) == 0
+print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert len(commands) >= 12 and "methods" in commands  # every command was asked

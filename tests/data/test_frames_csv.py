@@ -76,6 +76,23 @@ def test_round_trip(tmp_path):
     assert again.refs == table.refs
 
 
+def test_a_symlink_to_outside_is_refused_naming_the_link_and_its_target(tmp_path):
+    """input: img/0.png inside the CSV's folder is a symlink to a file outside it."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = make_csv(folder)
+    outside = tmp_path / "elsewhere.png"
+    Image.new("RGB", (4, 3)).save(outside)
+    (folder / "img" / "0.png").unlink()
+    (folder / "img" / "0.png").symlink_to(outside)
+    with pytest.raises(DataError) as e:
+        read_frames_csv(path)
+    assert str(e.value) == (f"{path}:2: column image: 'img/0.png' is inside the CSV's folder, "
+                            f"but it is a symlink (or lies below one) to {outside}, outside "
+                            "the CSV's folder (pass allow_outside=1 in the spec to allow it)")
+    assert read_frames_csv(path, allow_outside=True).refs[0] == str(outside)
+
+
 def test_missing_image_named_on_decode(tmp_path):
     make_csv(tmp_path)
     (tmp_path / "img" / "1.png").unlink()

@@ -57,3 +57,25 @@ def test_describe_lists_every_source_once_with_its_options():
     sun = [r for r in rows if r["source"] == "sun397"]
     assert [(r["key"], r["default"]) for r in sun] == [("split", 1)]
     assert [r["key"] for r in describe("smallnorb")] == [None]
+
+
+def test_a_spec_is_made_absolute_as_typed_keeping_its_symlinks(tmp_path, shared_data,
+                                                                monkeypatch):
+    """input: a relative spec through a symlink ``data -> shared data``."""
+    from egoequiv.data.spec import resolve_spec
+
+    (tmp_path / "data").symlink_to(shared_data)
+    monkeypatch.chdir(tmp_path)
+    want = f"imagefolder:{tmp_path / 'data' / 'scene15'}"
+    assert resolve_spec("imagefolder:data/scene15") == want
+    assert resolve_spec("imagefolder:./data/scene15/,size=32") == f"{want},size=32"
+    assert resolve_spec("imagefolder:no/such/folder") == "imagefolder:no/such/folder"
+    assert resolve_spec("rendered-objects:instances=4") == "rendered-objects:instances=4"
+
+
+def test_a_short_spec_names_the_source_and_its_folder_not_an_option():
+    from egoequiv.data.spec import short_spec
+
+    assert short_spec("rosbag:/data/bags,image=/camera/image,odom=/odom") == "rosbag bags"
+    assert short_spec("eth80:../shared/data/eth80/") == "eth80 eth80"
+    assert short_spec("rendered-objects:instances=4") == "rendered-objects"

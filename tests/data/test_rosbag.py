@@ -50,12 +50,18 @@ def header(t, frame):
     return types["std_msgs/msg/Header"](stamp=stamp(t), frame_id=frame)
 
 
-def image_msg(img, t, compressed):
+def image_msg(img, t, compressed, encoding="mono8"):
     if compressed:
         buf = io.BytesIO()
         Image.fromarray(img[:, :, 0]).save(buf, format="PNG")
         return types["sensor_msgs/msg/CompressedImage"](
             header=header(t, "cam"), format="png", data=np.frombuffer(buf.getvalue(), np.uint8))
+    if encoding == "rgb8":  # the grey frame in the red channel
+        rgb = np.zeros((*img.shape[:2], 3), np.uint8)
+        rgb[..., 0] = img[..., 0]
+        return types["sensor_msgs/msg/Image"](
+            header=header(t, "cam"), height=img.shape[0], width=img.shape[1], encoding="rgb8",
+            is_bigendian=0, step=3 * img.shape[1], data=rgb.ravel())
     return types["sensor_msgs/msg/Image"](
         header=header(t, "cam"), height=img.shape[0], width=img.shape[1], encoding="mono8",
         is_bigendian=0, step=img.shape[1], data=img[:, :, 0].ravel().copy())
@@ -96,7 +102,7 @@ def tf_msg(values, t, parent, child):
 
 
 def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None, body=False,
-              mcap=False, nan_poses=()):
+              mcap=False, nan_poses=(), encoding="mono8"):
     """A camera topic at 10 Hz and odometry + /tf at 25 Hz, from the KITTI excerpt;
     ``nan_poses``: the pose messages whose position x is NaN."""
     global types
@@ -134,7 +140,8 @@ def write_bag(path, table, images, ros1=False, compressed=False, pose_span=None,
         for t, kind, k in sorted(events):
             ns = int(round(t * 1e9))
             if kind == "cam":
-                writer.write(cam, ns, serialize(image_msg(images[k], t, compressed), cam_type))
+                writer.write(cam, ns, serialize(image_msg(images[k], t, compressed, encoding),
+                                                cam_type))
             else:
                 writer.write(odom, ns, serialize(odom_msg(poses[k], t), "nav_msgs/msg/Odometry"))
                 writer.write(tf, ns, serialize(tf_msg(poses[k], t, "odom", "base"),
@@ -222,6 +229,61 @@ def test_convert_writes_frames_csv_with_the_same_motions(shared_data, tmp_path, 
                                atol=1e-9)
     frame = np.asarray(Image.open(tmp_path / "out" / "images" / "0000003.png"))
     np.testing.assert_array_equal(frame, images[3][:, :, 0])
+
+
+def test_a_folder_of_bags_is_one_sequence_per_bag(shared_data, tmp_path, read_source,
+                                                  monkeypatch):
+    """input: a folder holding a ROS 2 bag of 12 frames and a ROS 1 bag of 8 (and a stray
+    file); each bag read alone is the truth."""
+    from egoequiv.data.cache import load_frames
+    from egoequiv.motion.pairs import neighbour_pairs
+
+    kt, images = kitti(shared_data, frames=12)
+    folder = tmp_path / "bags"
+    folder.mkdir()
+    write_bag(folder / "a", kt, images)
+    write_bag(folder / "b.bag", kt, images[:8], ros1=True)
+    (folder / "notes.txt").write_text("not a bag")
+    topics = ",image=/camera/image,odom=/odom,axes=camera"
+    source, table, notes = read_source(f"rosbag:{folder}{topics}")
+    assert notes == [] and table.sequence_names == ["a", "b"]
+    assert np.bincount(table.sequence).tolist() == [12, 8]
+    for k, bag in enumerate(("a", "b.bag")):
+        _, alone, _ = read_source(f"rosbag:{folder / bag}{topics}")
+        np.testing.assert_array_equal(table.motor[table.sequence == k], alone.motor)
+        np.testing.assert_array_equal(table.time[table.sequence == k], alone.time)
+    pairs = neighbour_pairs(table)
+    assert len(pairs) and np.all(table.sequence[pairs.i] == table.sequence[pairs.j])
+    refs = table.refs[10:14]  # the last two frames of a, the first two of b
+    assert [len(c) for c in source.chunks(table.refs)] == [12, 8]  # a job reads one bag
+    np.testing.assert_array_equal(np.stack(source.load_chunk(refs)),
+                                  np.stack(images[10:12] + images[0:2]))
+    assert source.default_channels == 1  # mono8: one channel end to end
+    frames = load_frames(source, 16, source.default_channels, workers=1, quiet=True)
+    assert frames.images.shape == (20, 16, 16, 1)
+    topics_listed = {t["topic"]: t["count"] for t in source.topics()}
+    assert topics_listed["/camera/image"] == 20  # counted over both bags
+    monkeypatch.chdir(tmp_path)  # named from elsewhere, the same bags reuse their cache
+    assert open_source(f"rosbag:bags{topics}").fingerprint() == source.fingerprint()
+
+
+def test_a_colour_bag_keeps_three_channels(shared_data, tmp_path, read_source):
+    """input: a bag of rgb8 images (KITTI's grey frame in the red channel only)."""
+    kt, images = kitti(shared_data, frames=4)
+    bag = write_bag(tmp_path / "c", kt, images, encoding="rgb8")
+    source, table, _ = read_source(f"rosbag:{bag},image=/camera/image,odom=/odom")
+    assert source.default_channels == 3
+    img = source.load_image(table.refs[1])
+    assert img.shape[2] == 3 and img[..., 1:].max() == 0
+    np.testing.assert_array_equal(img[..., 0], images[1][..., 0])
+
+
+def test_a_folder_without_bags_is_refused_by_name(tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "x.txt").write_text("")
+    with pytest.raises(DataError, match=r"empty: not a ROS 2 bag folder \(no metadata.yaml\) "
+                                        r"and holds no bags"):
+        open_source(f"rosbag:{tmp_path / 'empty'}")
 
 
 def test_not_a_bag(tmp_path):

@@ -68,3 +68,12 @@ def test_a_gap_inside_the_spread_is_called_so():
     assert "a clear gap: 0.400, more than twice the larger std over runs (0.014)" in far[0]
     one = conclusions([{"method": "a", "top1": 0.5}, {"method": "b", "top1": 0.4}])
     assert "one run each: no spread to judge the gap by" in one[0]
+
+
+def test_a_pattern_no_series_measured_is_marked_on_the_chart():
+    from egoequiv.evaluation.report import pattern_ticks
+
+    series = {"equiv": [2.8, None, None], "drlim": [0.9, 0.8]}
+    assert pattern_ticks(["fwd", "left", "right"], series) == [
+        "fwd", "left", "right\n(not measured)"]
+    assert pattern_ticks(None, {"equiv": [None, 1.0]}) == ["g0\n(not measured)", "g1"]

@@ -94,3 +94,27 @@ def test_egoequivs_losses_train_a_users_own_net_from_it(dataset):
         losses.append(loss.item())
     assert len(losses) == 5 and np.isfinite(losses).all()
     assert maps.grad is not None and maps.grad.abs().sum() > 0
+
+
+def test_the_labelled_frames_are_the_tasks_subset_normalised_as_the_pairs(eth80, dataset,
+                                                                           shared_data):
+    _, frames, task = eth80
+    train, test = dataset.labelled(), dataset.labelled("test")
+    assert np.array_equal(train.index, task.labelled) and len(train) > 0
+    assert not np.isin(train.index, np.r_[dataset.pairs.i, dataset.pairs.j]).any()
+    assert np.isin(test.index, task.test).all() and len(test) == len(task.test)
+    for data, k in ((train, 0), (train, len(train) - 1), (test, 3)):
+        x, label = data[k]
+        row = data.index[k]
+        want = dataset.normalizer(torch.from_numpy(np.asarray(frames.images[[row]])))[0]
+        assert torch.equal(x, want) and int(label) == task.table.labels[row]
+    batch = next(iter(DataLoader(train, batch_size=4)))
+    assert batch.x.shape == (4, 1, 16, 16) and batch.label.dtype == torch.int64
+    assert train.num_classes == 8 and len(train.class_names) == 8
+    with pytest.raises(EgoequivError, match="no labelled frames in the train split"):
+        egoequiv.LabelledFrames(eth80[0], labels_per_class=0, **SETTINGS)
+    with pytest.raises(EgoequivError, match="the source has no class labels"):
+        egoequiv.LabelledFrames(f"kitti-odometry:{shared_data / 'kitti_odometry'}",
+                                **SETTINGS)
+    with pytest.raises(IndexError):
+        train[len(train)]

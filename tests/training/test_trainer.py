@@ -242,8 +242,11 @@ def test_pairs_from_kitti_labels_from_scene15(tmp_path, shared_data):
     split, equivariance on the video's test pairs."""
     from egoequiv.cli.main import main
 
-    kitti = f"kitti-odometry:{shared_data / 'kitti_odometry'}"
-    scenes = f"imagefolder:{shared_data / 'scene15'}"
+    data = tmp_path / "data"  # through a symlink: the records keep the path as typed
+    data.symlink_to(shared_data)
+    kitti = f"kitti-odometry:{data / 'kitti_odometry'}"
+    scenes = f"imagefolder:{data / 'scene15'}"
+    tmp_path = tmp_path / "run"
     cfg = tiny(method="equiv+drlim", labels_per_class=2, num_patterns=3, channels=1)
     metrics = train(cfg, kitti, tmp_path, quiet=True, labelled_dataset=scenes)
     assert metrics["labelled_dataset"] == scenes and metrics["num_labelled"] == 30
