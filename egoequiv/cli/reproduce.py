@@ -10,32 +10,39 @@ def register(sub) -> None:
 
     p = sub.add_parser(
         "reproduce", help="the paper's protocol: cross-validated choices, splits, controls",
-        description="Pick lr for clsnet, then lam per method, on a validation split carved "
-                    "from the training instances; then train every method on several label "
-                    "splits and measure it beside raw pixels and an untrained network. Writes "
-                    "OUT/results.json, OUT/report.md and PNG plots; a second call resumes.")
+        description="norb, kitti, kitti-sun: pick lr for clsnet, then lam per method, on a "
+                    "validation split carved from the training instances; then train every "
+                    "method on several label splits and measure it beside raw pixels and an "
+                    "untrained network. kitti-227: pretrain each method on driving video "
+                    "without labels, then transfer (linear on frozen pool5, and finetuned) "
+                    "to --labelled scenes beside random init. Writes OUT/results.json, "
+                    "OUT/report.md and PNG plots; a second call resumes.")
     p.add_argument("protocol", choices=sorted(PROTOCOLS),
                    help="norb (view pairs), kitti (video pairs), kitti-sun (video pairs, "
-                        "labels from scenes)")
+                        "labels from scenes), kitti-227 (pretrain on video, transfer to "
+                        "scenes)")
     p.add_argument("--data", metavar="SPEC",
                    help="dataset spec (default: the protocol's rendered set; e.g. "
                         "smallnorb:DIR, kitti-raw:DIR)")
     p.add_argument("--labelled", metavar="SPEC",
-                   help="labelled images from this source (kitti-sun: sun397:DIR or "
-                        "imagefolder:DIR)")
+                   help="labelled images from this source (kitti-sun, kitti-227: "
+                        "sun397:DIR or imagefolder:DIR)")
     p.add_argument("--quick", action="store_true",
-                   help="small grids and budgets (norb: about 30 minutes on 2 CPU cores)")
+                   help="small grids and budgets (norb, kitti-227: about 30 minutes on 2 CPU "
+                        "cores)")
     p.add_argument("--budget", type=positive_int, metavar="N",
-                   help="iteration budget of every run (replaces the protocol's or --quick's)")
+                   help="iteration budget of every run (kitti-227: of every pretraining; "
+                        "replaces the protocol's or --quick's)")
     p.add_argument("--splits", type=positive_int, metavar="K",
                    help="label splits of the final runs (replaces the protocol's)")
     p.add_argument("--monitor-every", type=positive_int, metavar="N",
                    help="validation measurements every N iterations (replaces the "
                         "protocol's)")
     p.add_argument("--methods", metavar="M1,M2,...",
-                   help="only these methods (default: every registered method); clsnet is "
-                        "added (its search picks the lr), and drlim with equiv+drlim (whose "
-                        "drlim weight is drlim's)")
+                   help="only these methods (default: every registered method; kitti-227: "
+                        "its five); clsnet is added (its search picks the lr), and drlim with "
+                        "equiv+drlim (whose drlim weight is drlim's); kitti-227 takes them "
+                        "as given")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--unbatched", action="store_true",
                    help="train every run alone (default: the runs of a stage that differ "
@@ -51,7 +58,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from egoequiv.methods import method_class
-    from egoequiv.reproduce.protocols import get_protocol, keeps_drlim
+    from egoequiv.reproduce.protocols import PROTOCOLS, get_protocol
     from egoequiv.reproduce.runner import reproduce
 
     changes = {k: v for k, v in (("budget", args.budget), ("splits", args.splits),
@@ -60,8 +67,7 @@ def run(args) -> int:
         names = [m.strip() for m in args.methods.split(",") if m.strip()]
         for m in names:
             method_class(m)  # an unknown name lists the valid ones
-        keeps = ["drlim"] if any(m in keeps_drlim() for m in names) else []
-        changes["methods"] = tuple(dict.fromkeys(["clsnet", *keeps, *names]))
+        changes["methods"] = PROTOCOLS[args.protocol].choose_methods(names)
     reproduce(get_protocol(args.protocol, args.quick, **changes), args.out, data=args.data,
               labelled=args.labelled, quick=args.quick, seed=args.seed, device=args.device,
               jobs=args.jobs, batched=not args.unbatched)

@@ -165,12 +165,13 @@ def summarise(runs: list[dict]) -> dict[str, dict]:
 
 
 def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
-                    image_prefix: str = "") -> list[str]:
+                    image_prefix: str = "", plot_title: str | None = None) -> list[str]:
     """A report section: the method tables, the runs' warnings (with what they mean), top-1
     per method against chance and the equivariance error per method and pattern against the
-    identity (PNGs written to ``out_dir``, linked as ``image_prefix + name``)."""
+    identity (PNGs written to ``out_dir``, linked as ``image_prefix + name``). The plots
+    are titled ``plot_title`` (default ``title``)."""
     lines = [f"## {title}", ""]
-    title = short_spec(title)  # the plots' titles: the heading above names the whole spec
+    title = plot_title or title
     for group, keys in GROUPS.items():
         table, methods = method_table(runs, [c for c in COLUMNS if c[0] in keys])
         if table:
@@ -275,7 +276,8 @@ def write_report(run_dirs: list[str | Path], out_dir: str | Path,
         for dataset, rs in sorted(by_dataset.items()):
             lines += conclusion_section(dataset, rs)
     for dataset, rs in sorted(by_dataset.items()):
-        lines += dataset_section(dataset, rs, out_dir, _slug(short_spec(dataset)))
+        short = short_spec(dataset)  # the heading names the whole spec, the plots this
+        lines += dataset_section(dataset, rs, out_dir, _slug(short), plot_title=short)
     measured = {k for k, _ in COLUMNS if mean_std([m.get(k) for m in runs])[2]}
     lines += ["## What each number means", "", *meanings(measured)]
     path = out_dir / "report.md"

@@ -1,5 +1,7 @@
 """An AlexNet-style network for 227x227 images (Krizhevsky et al. 2012, Caffe's one-tower
-variant), written by hand. fc6 and fc7 (4096-d) can carry the unsupervised loss."""
+variant), written by hand. fc6 and fc7 (4096-d) can carry the unsupervised loss; pool5 (the
+last max-pool's 256 x 6 x 6 at 227, flattened) is the layer a linear evaluation reads, as on
+the paper's project page."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ MIN_IMAGE = 67
 
 
 class AlexNet(Backbone):
-    layers = ("fc6", "fc7")
+    layers = ("pool5", "fc6", "fc7")
 
     @classmethod
     def check(cls, image_size: int, **_) -> str | None:
@@ -41,12 +43,13 @@ class AlexNet(Backbone):
         self.fc6 = nn.Linear(flat, width)
         self.fc7 = nn.Linear(width, width)
         self.drop = nn.Dropout(dropout)
-        self.dims = {"fc6": width, "fc7": width}
+        self.dims = {"pool5": flat, "fc6": width, "fc7": width}
         self.kwargs = {"in_channels": in_channels, "image_size": image_size, "width": width,
                        "dropout": dropout}  # what rebuilds it (egoequiv export)
         glorot_init(self)
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        fc6 = torch.relu(self.fc6(self.conv(x).flatten(1)))
+        pool5 = self.conv(x).flatten(1)
+        fc6 = torch.relu(self.fc6(pool5))
         fc7 = torch.relu(self.fc7(self.drop(fc6)))
-        return {"fc6": fc6, "fc7": fc7}
+        return {"pool5": pool5, "fc6": fc6, "fc7": fc7}

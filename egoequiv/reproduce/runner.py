@@ -27,7 +27,13 @@ from egoequiv.evaluation.suite import metrics_for
 from egoequiv.experiment import run_batch, run_one
 from egoequiv.reproduce.controls import CONTROLS, run_control
 from egoequiv.reproduce.jobs import default_jobs, run_all
-from egoequiv.reproduce.protocols import Protocol, get_protocol, keeps_drlim, with_methods
+from egoequiv.reproduce.protocols import (
+    Protocol,
+    TransferProtocol,
+    get_protocol,
+    keeps_drlim,
+    with_methods,
+)
 from egoequiv.reproduce.report import write_results
 from egoequiv.reproduce.search import choose, lam_grid
 from egoequiv.task.load import prepare
@@ -104,7 +110,8 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     stage that differ only in numbers (lr, lam, seed, label split) train as one batch
     (``training.batched``; on a CPU bit-identical to training them one by one, on a GPU
     equal to float rounding per step)."""
-    protocol = with_methods(name) if isinstance(name, Protocol) else get_protocol(name, quick)
+    protocol = with_methods(name) if isinstance(name, (Protocol, TransferProtocol)) \
+        else get_protocol(name, quick)
     name = protocol.name
     dataset = data or protocol.dataset
     labelled = labelled or protocol.labelled
@@ -115,6 +122,10 @@ def reproduce(name: str | Protocol, out_dir: str | Path, data: str | None = None
     out = Path(out_dir)
     _make_out(out)  # at once: a kill during the estimate below still leaves the folder
     with RunLock(out):  # one reproduce per folder (each run locks its own as well)
+        if isinstance(protocol, TransferProtocol):
+            from egoequiv.reproduce.pretrain_transfer import run_transfer
+
+            return run_transfer(protocol, out, dataset, labelled, quick, seed, device, log)
         return _reproduce(protocol, out, dataset, labelled, quick, seed, device, workers, log,
                           batched)
 

@@ -288,7 +288,9 @@ def finish(s: Session, metrics=TRAIN_METRICS, plots_dir: str | Path | None = Non
                         f"{cfg.method} on {short_spec(s.dataset)}")
     drawn = s.sampler.warnings()  # raised while the batches were drawn
     # the task's warnings were shown by setup
-    print_outcome(cfg.method, drawn + measured["warnings"], measured.get("skipped"))
+    # warnings always; what was skipped (kept in the record) unless quiet, as eval does
+    print_outcome(cfg.method, drawn + measured["warnings"],
+                  None if s.quiet else measured.get("skipped"))
     measured["warnings"] = s.summary["warnings"] + task.warnings + drawn + measured["warnings"]
     result = record.make(
         "train", method=cfg.method, dataset=s.dataset, config=to_dict(cfg),

@@ -60,7 +60,7 @@ def from_checkpoint(path: str | Path) -> Start:
                  run.normalizer.mean.numpy().copy(), run.normalizer.std.numpy().copy(),
                  int(run.cfg.image_size), int(run.shape["in_channels"]),
                  {"kind": "checkpoint", "path": str(path), "method": run.cfg.method,
-                  "dataset": run.dataset, "iteration": run.iteration})
+                  "dataset": run.dataset, "iteration": run.iteration, "run_id": run.run_id})
 
 
 def from_export(path: str | Path) -> Start:

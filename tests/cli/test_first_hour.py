@@ -54,6 +54,13 @@ def test_python_training_shows_its_progress_unless_quiet(trained):
         f"{run.metrics['skipped']['learned_maps']}" in err.splitlines()
 
 
+def test_quiet_training_keeps_what_it_skipped_in_the_record_only(eth80, tmp_path, capsys):
+    run = egoequiv.train(dataset=eth80, out=tmp_path / "run", method="drlim", quiet=True,
+                         **TINY)
+    assert run.metrics["skipped"]["learned_maps"]
+    assert "egoequiv: skipped" not in capsys.readouterr().err
+
+
 def test_eval_names_each_skipped_measurement_with_its_reason(trained, tmp_path, capsys):
     ckpt = trained[0].out / "checkpoint.pt"
     assert main(["eval", "--checkpoint", str(ckpt), "--device", "cpu", "--metrics",

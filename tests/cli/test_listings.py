@@ -23,7 +23,7 @@ def test_backbones_lists_every_backbone_its_layers_and_keys(capsys, monkeypatch)
              if not line.startswith(" ")]
     assert heads == list(BACKBONES)
     assert "smallnet (layers fc1, fc2)\n  conv_channels = [20, 50]: channels of each" in out
-    assert "alexnet (layers fc6, fc7): no keys of its own" in out
+    assert "alexnet (layers pool5, fc6, fc7): no keys of its own" in out
     assert "wide (layers fc)\n  wide_width = 7: width of the one layer" in out
     assert listed(capsys, "backbones", "resnet18").splitlines()[0] == "resnet18 (layers pool, fc)"
 

@@ -24,8 +24,13 @@ def test_smallnet_channels_last_gives_same_features():
 
 @pytest.mark.slow
 def test_alexnet_shapes():
-    out = AlexNet(3, 227)(torch.zeros(1, 3, 227, 227))
-    assert out["fc6"].shape == (1, 4096) and out["fc7"].shape == (1, 4096)
+    net = AlexNet(3, 227)
+    x = torch.rand(2, 3, 227, 227)
+    out = net(x)
+    assert out["fc6"].shape == (2, 4096) and out["fc7"].shape == (2, 4096)
+    assert out["pool5"].shape == (2, 256 * 6 * 6) and net.dims["pool5"] == 9216
+    assert torch.equal(out["pool5"], net.conv(x).flatten(1))  # the last max-pool's output
+    assert torch.allclose(out["fc6"], torch.relu(net.fc6(out["pool5"])))
 
 
 def test_affine_maps_start_near_identity_and_apply_own_map():
