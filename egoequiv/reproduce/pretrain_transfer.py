@@ -121,8 +121,9 @@ def _finished(folder: Path, wanted: dict, run_id: str | None) -> dict | None:
 
 
 def _expected_minutes(protocol: TransferProtocol, dataset: str, device: str, log) -> float:
-    """An upper bound: each method's pretraining step timed on this task (``time_steps``)
-    times the budget, plus the transfers' steps at the slowest method's rate."""
+    """A bound: each method's pretraining step timed on this task (``time_steps``) times the
+    budget, plus every transfer run to its iteration cap at the cheapest method's cost per
+    image (early stopping and the linear readout's features, computed once, shorten it)."""
     from egoequiv.task.load import prepare
     from egoequiv.training.trainer import time_steps
 
@@ -135,9 +136,9 @@ def _expected_minutes(protocol: TransferProtocol, dataset: str, device: str, log
     for m, t in per_step.items():
         log(f"[reproduce] timed {m}: {t * 1000:.0f} ms per step")
     pretrain = protocol.budget * sum(per_step.values())
-    # a transfer step runs one stream of finetune_batch images; a pretraining step of the
-    # slowest method runs several streams of batch_size: an upper bound per image
-    per_image = max(per_step.values()) / cfg.batch_size
+    # a transfer step trains on one stream of finetune_batch images; the cheapest method's
+    # pretraining step on at least two streams (a pair) of batch_size: a bound per image
+    per_image = min(per_step.values()) / (2 * cfg.batch_size)
     runs = (len(protocol.methods) + 1) * len(READOUTS) * protocol.splits * \
         len(protocol.labels_per_class) * len(protocol.lr_grid)
     transfer = runs * protocol.finetune_iters * protocol.finetune_batch * per_image

@@ -116,7 +116,7 @@ KITTI_227 = TransferProtocol(
 TRANSFER_QUICK = {
     "dataset": "rendered-drive:sequences=4,frames=50,size=32",
     "config": {"model": "smallnet", "image_size": 32, "batch_size": 16, "channels": 3},
-    "budget": 1000, "linear_layer": "fc1", "labels_per_class": (10,), "splits": 3,
+    "budget": 3000, "linear_layer": "fc1", "labels_per_class": (10,), "splits": 5,
     "lr_grid": (0.1, 0.01, 0.001), "finetune_iters": 300, "finetune_batch": 32}
 
 

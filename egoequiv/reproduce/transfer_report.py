@@ -107,17 +107,26 @@ def _minutes(pretrained: dict, transfers: dict) -> str:
 
 
 def _conclusions(gaps: dict, layer: dict) -> list[str]:
+    """Per readout and label count: the methods clearly above random init, clearly below
+    it, and the range of the gaps inside the noise."""
     lines = []
     for readout, by_method in gaps.items():
-        for method, by_count in by_method.items():
-            found = [(n, g) for n, g in by_count.items() if g]
-            clear_up = [n for n, g in found if g["clear"] and g["gap"] > 0]
-            clear_down = [n for n, g in found if g["clear"] and g["gap"] < 0]
-            words = (f"clearly above random init at {', '.join(clear_up)} labels per class"
-                     if clear_up else "never clearly above random init")
-            if clear_down:
-                words += f"; clearly below it at {', '.join(clear_down)}"
-            lines.append(f"- {layer[readout]}: **{method}** {words}.")
+        counts = list(next(iter(by_method.values()), {}))
+        for n in counts:
+            found = {m: g[n] for m, g in by_method.items() if g.get(n)}
+            if not found:
+                continue
+            up = [m for m, g in found.items() if g["clear"] and g["gap"] > 0]
+            down = [m for m, g in found.items() if g["clear"] and g["gap"] < 0]
+            rest = [g["gap"] for m, g in found.items() if m not in up + down]
+            words = [f"clearly above random init: {', '.join(up) or 'no method'}"]
+            if down:
+                words.append(f"clearly below it: {', '.join(down)}")
+            if rest:
+                other = "the other gaps" if up or down else "every gap"
+                words.append(f"{other} ({min(rest):+.3f} to {max(rest):+.3f}) inside the "
+                             "noise")
+            lines.append(f"- {layer[readout]}, {n} labels per class: {'; '.join(words)}.")
     return lines or ["- nothing to compare."]
 
 
