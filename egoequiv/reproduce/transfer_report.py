@@ -63,11 +63,12 @@ def write_transfer_report(out: Path, protocol, dataset: str, labelled: str, quic
     pngs = {readout: _plot(table[readout], names, counts, figures / f"{readout}_top1.png",
                            f"{layer[readout]}, {short_spec(labelled)}", 1 / classes)
             for readout in table}
+    stages = _minutes(pretrained, transfers)
     lines = [f"# egoequiv reproduce {protocol.name}{' --quick' if quick else ''}", "",
              f"{protocol.title}. Video `{dataset}`, labelled scenes `{labelled}` "
-             f"({classes} classes, chance {1 / classes:.3f}); {_minutes(pretrained, transfers)}"
-             f" min of pretraining and transfer over every call ({seconds / 60:.1f} min in "
-             f"this one) on {platform.machine()}.", "",
+             f"({classes} classes, chance {1 / classes:.3f}). Time on {platform.machine()}: this "
+             f"call {seconds / 60:.1f} min; the pretrainings and transfers {stages} min "
+             "summed over every call (a second call reuses them).", "",
              f"Sizes: {_sizes(protocol.sizes())}." + (
                  " `--quick` runs the same stages smaller (docs/reproduce.md); its numbers "
                  "say nothing about the full protocol's." if quick else ""), "",
@@ -157,5 +158,8 @@ def _plot(rows: dict, names: list[str], counts: list[int], path: Path, title: st
                                for name in names] for n in counts}
     errors = {f"{n} / class": [(rows.get(name, {}).get(n) or {}).get("std")
                                for name in names] for n in counts}
-    return plot_bars(groups, path, title, "test top-1", names, errors=errors,
+    splits = max(((rows.get(name, {}).get(n) or {}).get("n") or 0)
+                 for name in names for n in counts)
+    ylabel = f"test top-1 (mean ± std, {splits} splits)" if splits > 1 else "test top-1"
+    return plot_bars(groups, path, title, ylabel, names, errors=errors,
                      reference=chance, reference_label=f"chance ({chance:.3f})", zoom=True)
