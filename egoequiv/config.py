@@ -28,6 +28,9 @@ class Config:
     channels: int = 0  # 1 grey, 3 colour, 0 = the source's own (grey for NORB)
     labels_per_class: int = 10  # labelled training images per class (ours; few-label regime)
     label_split: int = 0  # which random labelled subset (mean/std over several in evaluation)
+    split: str = "auto"  # sources without a split of their own: auto (whole sequences when
+    #   there are two or more, else one cut in time), sequences, time (every sequence cut in
+    #   time chunks: for a few recordings that move unlike one another)
     test_fraction: float = 0.5  # for sources without a split: fraction of sequences held out
     time_chunks: int = 4  # one sequence alone: cut into this many time chunks, a test_fraction
     #   of them held out along the recording (ours; 1 = hold out its end)
@@ -95,6 +98,7 @@ LR_GRID = (0.1, 0.01, 0.001, 0.0001)
 #: the allowed values of the string keys (the command line takes its choices from here)
 CHOICES = {
     "channels": (0, 1, 3),
+    "split": ("auto", "sequences", "time"),
     "view_patterns": ("steps", "steps+diagonals", "kmeans"),
     "stop_metric": ("val_top1", "val_softmax_loss", "val_equivariance"),
     "precision": ("fp32", "bf16"),

@@ -16,6 +16,9 @@ def register(subparsers) -> None:
     info = sub.add_parser("info", help="what a source holds (images, sequences, motor, ...)")
     info.add_argument("spec", metavar="SPEC", help="dataset spec, e.g. kitti-raw:DIR")
     info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="a run's config key, to see the split and patterns it would make, "
+                           "e.g. --set split=time (repeatable)")
     info.set_defaults(func=cmd_info)
 
     conv = sub.add_parser("convert", help="write a source as frames-csv (PNG frames + CSV)")
@@ -52,7 +55,7 @@ def cmd_info(args) -> int:
               file=sys.stderr)
         return 2
     info = {"source": source.describe(), **table.info(), "frame": source.frame_info(),
-            "motion_patterns": describe_patterns(table)}
+            "motion_patterns": describe_patterns(table, _config(args.set))}
     if topics is not None:
         info["topics"] = topics
     if args.json:
@@ -110,6 +113,16 @@ def _trainable(info: dict) -> int:
     print(f"egoequiv: error: {info['source']}: nothing to train on: no neighbour pairs and "
           "no labels", file=sys.stderr)
     return 2
+
+
+def _config(items: list[str]):
+    """The config of ``--set`` (loaded only when given: it reads the backbone registry,
+    which imports torch)."""
+    if not items:
+        return None
+    from egoequiv.config import load_config, parse_overrides
+
+    return load_config(None, parse_overrides(items))
 
 
 def _table(source):

@@ -110,6 +110,24 @@ def pose_motion(dofs: str | tuple[str, ...] = "planar", axes: str = "camera") ->
                       tuple(360.0 if DOF_UNITS[n] == "deg" else None for n in names), axes=axes)
 
 
+def hidden_vertical_warning(spec, y_from: np.ndarray, y_to: np.ndarray) -> list[str]:
+    """One warning when most of the motion from ``y_from`` to ``y_to`` (pose readings of
+    neighbouring frames) is vertical while ``spec``'s dofs leave vertical out: the mark of
+    poses read in the wrong axes (a camera's z forward read as a body's z up), or of a
+    camera that moves up and down. Nothing for other motors."""
+    if not isinstance(spec, PoseMotion) or "vertical" in spec.names or not len(y_from):
+        return []
+    shift = pose_motion(("forward", "lateral", "vertical"), spec.axes).difference(y_from, y_to)
+    forward, lateral, vertical = np.median(np.abs(shift), axis=0)
+    if vertical <= 2 * max(forward, lateral):
+        return []
+    other = "body" if spec.axes == "camera" else "camera"
+    return [f"most motion between neighbouring frames is vertical (median {vertical:.3g} m, "
+            f"against {forward:.3g} m forward and {lateral:.3g} m lateral), which dofs="
+            f"{'+'.join(spec.names)} leaves out: if the poses are in {other} axes, set "
+            f"axes={other}; if the camera does move up and down, add vertical to dofs"]
+
+
 def poses_from_matrices(poses: np.ndarray) -> np.ndarray:
     """(K, 3, 4) or (K, 4, 4) pose matrices -> (K, 7) readings."""
     poses = np.asarray(poses, dtype=np.float64)

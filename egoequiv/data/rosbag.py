@@ -122,6 +122,16 @@ class RosbagSource(Source):
                 row["count"] += c.msgcount
         return sorted(counts.values(), key=lambda r: r["topic"])
 
+    def _example(self) -> str:
+        """A spec from the bag's first image and pose topics, for the refusal above."""
+        topics = self.topics()
+        image = next((t["topic"] for t in topics if t["type"] in IMAGE_TYPES), None)
+        pose = next((t["topic"] for t in topics if t["type"] in POSE_TYPES), None)
+        if not (image and pose):
+            return ""
+        return (f", e.g. rosbag:{self.path},image={image},odom={pose} (poses are read in "
+                "ROS body axes, x forward; add axes=camera for a camera's z-forward poses)")
+
     def _listing(self) -> str:
         return "; ".join(f"{t['topic']} ({t['type']})" for t in self.topics())
 
@@ -141,8 +151,9 @@ class RosbagSource(Source):
         odom, tf = self.option("odom"), self.option("tf")
         if not image_topic or bool(odom) == bool(tf):
             raise TopicChoiceError(self.path, "choose the camera with image=TOPIC and the "
-                                              "motion with odom=TOPIC or tf=PARENT:CHILD; the "
-                                              f"bag has: {self._listing()}")
+                                              "motion with odom=TOPIC or tf=PARENT:CHILD"
+                                              f"{self._example()}; the bag has: "
+                                              f"{self._listing()}")
         parts, notes = [], []
         try:
             for bag in self.bags:

@@ -12,6 +12,7 @@ import numpy as np
 
 from egoequiv.config import Config
 from egoequiv.data.cache import Frames
+from egoequiv.data.pose import hidden_vertical_warning
 from egoequiv.data.table import FrameTable
 from egoequiv.errors import EgoequivError
 from egoequiv.motion.pairs import Pairs, neighbour_pairs
@@ -67,30 +68,41 @@ class Task:
                        test_pairs=self.test_pairs.assigned(patterns))
 
 
-def split_frames(table: FrameTable, test_fraction: float, time_chunks: int = 1
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) frame indices of ``table``: the source's own split, else whole
-    sequences, else one sequence cut in time (``split_in_time``)."""
+def split_frames(table: FrameTable, test_fraction: float, time_chunks: int = 1,
+                 how: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) frame indices of ``table``: the source's own split, else by ``how``
+    (the ``split`` key): ``sequences`` holds whole sequences out, ``time`` cuts every
+    sequence in time (``split_in_time``), ``auto`` is ``sequences`` for two or more
+    sequences and ``time`` for one."""
     if table.split is not None:
         train, test = np.flatnonzero(table.split == "train"), np.flatnonzero(table.split == "test")
         if len(train) and len(test):
             return train, test
     seqs = np.unique(table.sequence)
-    if len(seqs) >= 2:
+    if how == "sequences" and len(seqs) < 2:
+        raise EgoequivError("split=sequences holds whole sequences out, but this source has "
+                            "1 sequence: use split=time (or auto) to cut it in time")
+    if how == "sequences" or (how == "auto" and len(seqs) >= 2):
         rng = np.random.default_rng(SPLIT_SEED)
         n_test = min(len(seqs) - 1, max(1, round(test_fraction * len(seqs))))
         test_seqs = rng.choice(seqs, n_test, replace=False)
         is_test = np.isin(table.sequence, test_seqs)
         return np.flatnonzero(~is_test), np.flatnonzero(is_test)
-    return split_in_time(table, test_fraction, time_chunks)
+    sides = [split_in_time(table, test_fraction, time_chunks, np.flatnonzero(table.sequence == q))
+             for q in seqs]
+    return (np.sort(np.concatenate([tr for tr, _ in sides])),
+            np.sort(np.concatenate([te for _, te in sides])))
 
 
-def split_in_time(table, test_fraction: float, chunks: int) -> tuple[np.ndarray, np.ndarray]:
-    """One sequence cut into ``chunks`` runs of consecutive frames, a ``test_fraction`` of
-    them, spread along the recording, held out; so the two halves of a manoeuvre can reach
-    both sides. Pairs are built within each side, so none spans a cut; the test frame at
-    each cut is dropped as well, so no test frame is the next frame of a training frame."""
-    order = np.argsort(table.time, kind="stable")
+def split_in_time(table, test_fraction: float, chunks: int, frames: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence (``frames`` of ``table``, default every frame) cut into ``chunks`` runs
+    of consecutive frames, a ``test_fraction`` of them, spread along the recording, held
+    out; so the two halves of a manoeuvre can reach both sides. Pairs are built within each
+    side, so none spans a cut; the test frame at each cut is dropped as well, so no test
+    frame is the next frame of a training frame."""
+    frames = np.arange(len(table)) if frames is None else frames
+    order = frames[np.argsort(table.time[frames], kind="stable")]
     chunks = max(1, min(chunks, len(order) // 4))
     bounds = np.linspace(0, len(order), chunks + 1).round().astype(int)
     # chunk c is held out when the running count of test chunks steps up at c
@@ -107,25 +119,33 @@ def split_in_time(table, test_fraction: float, chunks: int) -> tuple[np.ndarray,
     return np.sort(order[~side]), np.sort(order[side & ~guard])
 
 
-def split_note(task: Task) -> str:
-    """The split in one line, as ``train`` prints it: how it was made, the frames on each
-    side, and the patterns without test pairs."""
+def split_note(task: Task, how: str = "auto") -> str:
+    """The split in one line, as ``train`` prints it: how it was made (``how``: the run's
+    ``split`` key), the frames on each side, and the patterns without test pairs."""
     return _split_line(task.table, task.train, task.test, task.test_pairs,
-                       task.patterns.num_patterns)
+                       task.patterns.num_patterns, how)
 
 
-def _split_line(table: FrameTable, train, test, test_pairs: Pairs, num_patterns: int) -> str:
+def _split_line(table: FrameTable, train, test, test_pairs: Pairs, num_patterns: int,
+                how: str = "auto") -> str:
+    seqs = len(np.unique(table.sequence))
+    whole = how == "sequences" or (how == "auto" and seqs >= 2)
     if table.split is not None:
-        how = "the source's own split"
-    elif len(np.unique(table.sequence)) >= 2:
-        how = f"{len(np.unique(table.sequence))} sequences, whole ones held out"
+        what = "the source's own split"
+    elif whole:
+        what = f"{seqs} sequences, whole ones held out"
     else:
-        how = "1 sequence cut in time (time_chunks)"
-    counts = np.bincount(test_pairs.pattern[test_pairs.pattern >= 0], minlength=num_patterns)
+        what = f"{seqs} sequence{'s' if seqs > 1 else ''} cut in time (time_chunks)"
+    inside = test_pairs.pattern >= 0
+    counts = np.bincount(test_pairs.pattern[inside], minlength=num_patterns)
     missing = [str(g) for g in range(num_patterns) if counts[g] == 0]
-    return (f"split: {how}: {len(train)} train / {len(test)} test frames; "
-            f"{len(test_pairs)} test pairs; patterns with no test pairs: "
-            f"{', '.join(missing) or 'none'}")
+    line = (f"split: {what}: {len(train)} train / {len(test)} test frames; "
+            f"{len(test_pairs)} test pairs, {int(inside.sum())} of them in a training "
+            f"pattern; patterns with no test pairs: {', '.join(missing) or 'none'}")
+    if table.split is None and whole and 2 * len(missing) > num_patterns:
+        line += ("; the held-out sequences move unlike the training ones: split=time cuts "
+                 "every sequence in time instead")
+    return line
 
 
 def validation_split(table: FrameTable, train: np.ndarray, fraction: float
@@ -223,16 +243,20 @@ def describe_patterns(table: FrameTable, cfg: Config | None = None) -> dict:
     motion = [{"name": n, "unit": u, "min": float(col.min()), "max": float(col.max()),
                "median": float(np.median(col))}
               for n, u, col in zip(spec.names, spec.units, pairs.motion.T)]
+    hidden = hidden_vertical_warning(spec, table.motor[pairs.i], table.motor[pairs.j])
     try:
         patterns = make_patterns(table, pairs, cfg)
     except EgoequivError as e:  # too few motions for the patterns: say so, show the rest
-        return {**counts, "motion": motion, "patterns": [], "mixed": [], "warnings": [str(e)]}
+        return {**counts, "motion": motion, "patterns": [], "mixed": [],
+                "warnings": hidden + [str(e)]}
     test_pairs = test_pairs.assigned(patterns)
     summary = pattern_summary(table, pairs.assigned(patterns), patterns)
     for row in summary["patterns"]:
         row["test_pairs"] = int((test_pairs.pattern == row["pattern"]).sum())
+    summary["warnings"] = hidden + summary["warnings"]
     return {**summary, **counts, "motion": motion,
-            "split": _split_line(table, train, test, test_pairs, patterns.num_patterns)}
+            "split": _split_line(table, train, test, test_pairs, patterns.num_patterns,
+                                 cfg.split)}
 
 
 def with_window(frames: Frames, window: float) -> Frames:
@@ -265,7 +289,7 @@ def build_task(frames: Frames, cfg: Config, needs_pairs: bool = True) -> Task:
 
 def _frames_of(table: FrameTable, cfg: Config) -> tuple[np.ndarray, ...]:
     """(train, test, labelled, unlabelled) frame indices."""
-    train, test = split_frames(table, cfg.test_fraction, cfg.time_chunks)
+    train, test = split_frames(table, cfg.test_fraction, cfg.time_chunks, cfg.split)
     if cfg.validation_fraction:  # model selection: measure on held-out training groups
         train, test = validation_split(table, train, cfg.validation_fraction)
     labelled = choose_labelled(table, train, cfg.labels_per_class, cfg.label_split)
@@ -286,7 +310,9 @@ def _patterned_task(frames: Frames, cfg: Config, train, test, labelled, unlabell
     std = pairs.motion.std(axis=0)
     return Task(frames, train, test, labelled, unlabelled, pairs, test_pairs, patterns,
                 pairs.motion.mean(axis=0), np.where(std > 0, std, 1.0),
-                _label_warnings(table, labelled, test))
+                hidden_vertical_warning(table.motor_spec, table.motor[pairs.i],
+                                        table.motor[pairs.j])
+                + _label_warnings(table, labelled, test))
 
 
 def _labels_only_task(frames: Frames, cfg: Config, train, test, labelled, unlabelled) -> Task:

@@ -268,7 +268,7 @@ def _setup(cfg, dataset, out_dir, resume, quiet, labelled_dataset, prepared, sha
         scale = f", lr {cfg.lr:g} x {world} = {lr:g} (lr_scaling=linear)" \
             if lr != cfg.lr else ""
         if warn:
-            print(f"egoequiv: {split_note(task)}", file=sys.stderr)
+            print(f"egoequiv: {split_note(task, cfg.split)}", file=sys.stderr)
         print(f"egoequiv: {loader.placement}; {world} process(es){scale}", file=sys.stderr)
     return Session(cfg, dataset, labelled_dataset, out_dir, quiet, rank, device, task,
                    summary, shape, method, model, optimizer, normalizer, sampler, loader,

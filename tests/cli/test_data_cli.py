@@ -153,3 +153,21 @@ def test_info_shows_the_split_and_patterns_a_default_run_fits(shared_data, capsy
     assert "test pairs, spread ratio" in out and "(lower is purer)" in out
     assert f"{first.shape[1]} x {first.shape[0]} px, grey (the first frame); a run uses 1 " \
            "channel(s)" in out
+
+
+def test_info_set_shows_the_split_that_config_would_make(shared_data, capsys):
+    """input: the two real KITTI drives; --set split=time is the run's key, as train takes
+    it."""
+    spec = f"kitti-odometry:{shared_data / 'kitti_odometry'}"
+    assert main(["data", "info", spec, "--json"]) == 0
+    whole = json.loads(capsys.readouterr().out)["motion_patterns"]["split"]
+    assert main(["data", "info", spec, "--json", "--set", "split=time"]) == 0
+    cut = json.loads(capsys.readouterr().out)["motion_patterns"]["split"]
+    assert "whole ones held out" in whole and "2 sequences cut in time" in cut
+    one = f"kitti-odometry:{shared_data / 'kitti_odometry' / 'KITTI_sequence_1'}"
+    assert main(["data", "info", one, "--set", "split=sequences"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("egoequiv: error: split=sequences holds whole sequences out, but this "
+                   "source has 1 sequence: use split=time (or auto) to cut it in time")
+    assert main(["data", "info", one, "--set", "split=bogus"]) == 2
+    assert "split must be one of ['auto', 'sequences', 'time']" in capsys.readouterr().err

@@ -240,3 +240,25 @@ def test_window_must_be_positive(tmp_path, window, message):
     seq = make_layout(tmp_path)
     with pytest.raises(ConfigError, match=f"dataset 'kitti-odometry': window {message}"):
         open_source(f"kitti-odometry:{seq},window={window}")
+
+
+def test_camera_poses_read_in_body_axes_are_named_by_the_vertical_warning(shared_data):
+    """input: the real straight drive's camera poses (z forward); read as a ROS body's
+    (z up), the car climbs, and planar dofs would hide it."""
+    import re
+
+    from egoequiv.data.motor import MotorSpec
+    from egoequiv.data.pose import hidden_vertical_warning, pose_motion
+
+    table = KittiOdometrySource(str(shared_data / "kitti_odometry" / "KITTI_sequence_1")).table()
+    a, b = table.motor[:-1], table.motor[1:]
+    assert hidden_vertical_warning(table.motor_spec, a, b) == []  # read right: no warning
+    (line,) = hidden_vertical_warning(pose_motion("planar", axes="body"), a, b)
+    truth = np.median(np.abs(pose_motion(("forward", "lateral", "vertical"), "body")
+                             .difference(a, b)), axis=0)
+    numbers = re.search(r"median ([\d.e-]+) m, against ([\d.e-]+) m forward and ([\d.e-]+) m "
+                        r"lateral", line)
+    np.testing.assert_allclose([float(numbers[k]) for k in (2, 3, 1)], truth, rtol=1e-2)
+    assert "dofs=forward+lateral+yaw" in line and "set axes=camera" in line
+    assert hidden_vertical_warning(pose_motion("6dof", axes="body"), a, b) == []  # shown
+    assert hidden_vertical_warning(MotorSpec(("x",), ("m",), (None,)), a[:, :1], b[:, :1]) == []

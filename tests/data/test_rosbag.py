@@ -205,8 +205,10 @@ def test_without_topics_lists_them_and_wrong_topic_names_the_existing(shared_dat
     assert topics["/camera/image"]["type"] == "sensor_msgs/msg/Image"
     assert topics["/camera/image"]["count"] == 4 and topics["/odom"]["count"] == 7
     with pytest.raises(DataError, match=r"choose the camera with image=TOPIC .* /camera/image "
-                                        r"\(sensor_msgs/msg/Image\); /odom"):
+                                        r"\(sensor_msgs/msg/Image\); /odom") as refused:
         source.table()
+    example = f"e.g. rosbag:{bag},image=/camera/image,odom=/odom (poses are read in ROS body"
+    assert example in str(refused.value)
     with pytest.raises(DataError, match=r"no topic '/cam' for image=; the bag has: "
                                         r"/camera/image \(sensor_msgs/msg/Image\)"):
         open_source(f"rosbag:{bag},image=/cam,odom=/odom").table()
