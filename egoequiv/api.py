@@ -225,7 +225,7 @@ def evaluate_checkpoint(checkpoint: str | Path, *, dataset: str | None = None,
     return _write(out, record.make(
         "eval", method=run.cfg.method, dataset=name, config=to_dict(cfg),
         measurements=result, labelled_dataset=labelled, notes=notes,
-        checkpoint=str(checkpoint), iteration=run.iteration,
+        checkpoint=str(checkpoint), iteration=run.iteration, run_id=run.run_id,
         feature_dim=int(run.method.feature_dim), num_classes=task.num_classes))
 
 

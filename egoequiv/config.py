@@ -110,6 +110,10 @@ _NON_NEGATIVE = ("augment_shift", "monitor_every", "patience", "labels_per_class
                  "label_split", "window",
                  "num_patterns", "min_motion", "lam", "momentum", "weight_decay", "seed",
                  "workers", "device_cache_mb", "prefetch")
+#: keys that do not change what a run learns (where it runs and what it logs): runs that
+#: differ only in these are the same experiment
+NEUTRAL_KEYS = frozenset({"device", "log_every", "checkpoint_every", "workers",
+                          "device_cache_mb", "prefetch", "compile", "logger"})
 #: the field holding the method's own keys (checked by the method, not here)
 METHOD_KEYS = "hyperparameters"
 #: the field holding the backbone's own keys (declared and checked by the backbone)

@@ -88,8 +88,10 @@ def summary(values) -> dict | None:
 
 def run_label(m: dict) -> str:
     """A table row's name: the method, with a grid member's values other than the seed and
-    label split (over which rows take mean ± std), e.g. ``equiv+drlim [lam=0.316]``."""
-    values = {k: v for k, v in (m.get("grid") or {}).items() if k not in ("seed", "label_split")}
+    label split (over which rows take mean ± std) and the ``settings`` in which it differs
+    from the method's other runs (``report.gather``), e.g. ``equiv+drlim [lam=0.316]``."""
+    values = {k: v for k, v in {**(m.get("grid") or {}), **(m.get("settings") or {})}.items()
+              if k not in ("seed", "label_split")}
     return m["method"] + (f" [{', '.join(f'{k}={v}' for k, v in values.items())}]"
                           if values else "")
 

@@ -1,17 +1,19 @@
 """Gather the ``metrics.json`` of runs into one ``report.md``: a table per dataset, and plots.
 
 Runs are found as every ``metrics.json`` under each given directory. A run is identified by
-(dataset, method and a grid member's values, seed, label_split); when several files describe
-the same run (the trainer's ``RUN/metrics.json`` and ``egoequiv eval``'s
+its run id (older records: by dataset, method and a grid member's values, seed,
+label_split); when several files describe the same run (the trainer's ``RUN/metrics.json`` and ``egoequiv eval``'s
 ``RUN/eval/metrics.json``), the one with the most measured values is used. Table cells:
 mean ± sample std (n - 1) over the runs of a method, and the number of runs when they differ
-across columns; "–" where not measured.
+across columns; "–" where not measured. Runs of one method whose settings differ (other than
+seed and label split) are rows of their own, named by those settings.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from egoequiv.config import NEUTRAL_KEYS
 from egoequiv.data.spec import short_spec
 from egoequiv.evaluation import record
 from egoequiv.evaluation.conclusions import (
@@ -37,12 +39,12 @@ GROUPS = {group: tuple(c.key for c in SUITE_COLUMNS if c.group == group)
 # one-view NBV accuracy is top-1 itself
 
 
-def _trained_grid(checkpoint: Path) -> dict | None:
-    """The grid values of the run that trained ``checkpoint`` (None: not a grid member)."""
+def _trained(checkpoint: Path) -> dict:
+    """The record of the run that trained ``checkpoint`` ({} if there is none)."""
     try:
-        return record.read(checkpoint.parent / record.FILE).get("grid")
+        return record.read(checkpoint.parent / record.FILE)
     except record.RecordError:
-        return None
+        return {}
 
 
 def _measured(m: dict) -> int:
@@ -73,12 +75,35 @@ def gather(run_dirs: list[str | Path], unreadable: list[str] | None = None,
                 if unreadable is not None:
                     unreadable.append(why)
                 continue
-            if "grid" not in m and m.get("checkpoint"):  # egoequiv eval of a grid member
-                m["grid"] = _trained_grid(Path(m["checkpoint"]))
-            key = (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
+            if m.get("checkpoint") and not (m.get("grid") and m.get("run_id")):
+                trained = _trained(Path(m["checkpoint"]))  # egoequiv eval of that run
+                m["grid"] = m.get("grid") or trained.get("grid")
+                m["run_id"] = m.get("run_id") or trained.get("run_id")
+            # one run's records (the trainer's, egoequiv eval's) share its id
+            key = (m.get("dataset"), m["run_id"]) if m.get("run_id") else \
+                (m.get("dataset"), run_label(m), m.get("seed"), m.get("label_split"))
             if key not in best or _measured(m) > _measured(best[key]):
                 best[key] = m
-    return list(best.values())
+    return _with_settings(list(best.values()))
+
+
+def _with_settings(runs: list[dict]) -> list[dict]:
+    """``runs``, each given ``settings``: the config values in which it differs from the
+    other runs of its method on its dataset (besides seed, label split and the keys that do
+    not change what a run learns), so that runs of other settings get rows of their own
+    instead of being averaged together."""
+    groups: dict[tuple, list[dict]] = {}
+    for m in runs:
+        groups.setdefault((m.get("dataset"), run_label(m)), []).append(m)
+    for group in groups.values():
+        configs = [m.get("config") or {} for m in group]
+        keys = sorted({k for c in configs for k in c} - NEUTRAL_KEYS
+                      - {"seed", "label_split", *(group[0].get("grid") or {})})
+        differing = [k for k in keys if any(c.get(k) != configs[0].get(k) for c in configs)]
+        for m, c in zip(group, configs):
+            if differing:
+                m["settings"] = {k: c.get(k) for k in differing}
+    return runs
 
 
 def _cell(mean, std, n, runs) -> str:

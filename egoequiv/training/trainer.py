@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from egoequiv.config import Config, to_dict
+from egoequiv.config import NEUTRAL_KEYS, Config, to_dict
 from egoequiv.data.cache import Frames
 from egoequiv.data.spec import resolve_spec, short_spec
 from egoequiv.data.tensors import Normalizer
@@ -39,8 +39,7 @@ from egoequiv.utils.atomic import atomic_write_json
 from egoequiv.utils.device import distributed_world, resolve_device
 
 #: config keys that may differ when resuming (they do not change the result)
-RESUMABLE_CHANGES = {"iters", "device", "log_every", "checkpoint_every", "workers",
-                     "monitor_every", "device_cache_mb", "prefetch", "compile", "logger"}
+RESUMABLE_CHANGES = NEUTRAL_KEYS | {"iters", "monitor_every"}
 #: the measurements every run writes into metrics.json (``egoequiv eval`` runs the same
 #: code, so a checkpoint gets the same numbers from both)
 TRAIN_METRICS = metrics_for("train")

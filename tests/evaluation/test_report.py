@@ -77,3 +77,25 @@ def test_a_pattern_no_series_measured_is_marked_on_the_chart():
     assert pattern_ticks(["fwd", "left", "right"], series) == [
         "fwd", "left", "right\n(not measured)"]
     assert pattern_ticks(None, {"equiv": [None, 1.0]}) == ["g0\n(not measured)", "g1"]
+
+
+def test_runs_of_other_settings_get_rows_of_their_own_and_one_runs_records_merge(tmp_path):
+    """input: two equiv runs apart in one config key (split), with seeds 0 and 1 of the
+    first; an eval record of the second without a run id (older eval) beside its trainer's."""
+    runs = tmp_path / "runs"
+    base = {"split": "auto", "lr": 0.01, "seed": 0, "device": "cpu", "workers": 2}
+    _run(runs / "a0", "equiv", 0, run_id="a0", equivariance_error=0.5,
+         config={**base})
+    _run(runs / "a1", "equiv", 1, run_id="a1", equivariance_error=0.7,
+         config={**base, "seed": 1, "device": "cuda", "workers": 0})  # the same experiment
+    _run(runs / "t0", "equiv", 0, run_id="t0", equivariance_error=0.9,
+         config={**base, "split": "time"})
+    (runs / "t0" / "checkpoint.pt").write_bytes(b"")
+    _run(runs / "t0" / "eval", "equiv", 0, equivariance_error=0.9, mrr=0.3,
+         config={**base, "split": "time"}, checkpoint=str(runs / "t0" / "checkpoint.pt"))
+    found = gather([runs])
+    assert sorted(m["run_id"] for m in found) == ["a0", "a1", "t0"]
+    assert next(m for m in found if m["run_id"] == "t0")["mrr"] == 0.3  # the fuller record
+    text = write_report([runs], tmp_path / "out").read_text()
+    assert "| equiv [split=auto] | 2 | 0.60 ± 0.14 |" in text
+    assert "| equiv [split=time] | 1 | 0.900 |" in text
