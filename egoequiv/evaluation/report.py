@@ -3,10 +3,11 @@
 Runs are found as every ``metrics.json`` under each given directory. A run is identified by
 its run id (older records: by dataset, method and a grid member's values, seed,
 label_split); when several files describe the same run (the trainer's
-``RUN/metrics.json`` and ``egoequiv eval``'s ``RUN/eval/metrics.json``), the one with the most measured values is used. Table cells:
-mean ± sample std (n - 1) over the runs of a method, and the number of runs when they differ
-across columns; "–" where not measured. Runs of one method whose settings differ (other than
-seed and label split) are rows of their own, named by those settings.
+``RUN/metrics.json`` and ``egoequiv eval``'s ``RUN/eval/metrics.json``), the one with the
+most measured values is used. Table cells: mean ± sample std (n - 1) over the runs of a
+method, and the number of runs when they differ across columns; "–" where not measured.
+Runs of one method whose settings differ (other than seed and label split) are rows of
+their own, named by those settings.
 """
 
 from __future__ import annotations
