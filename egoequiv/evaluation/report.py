@@ -227,14 +227,7 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
                     "method; the methods' losses differ in kind: only their shapes compare)",
                     ylabel="loss / first loss")
         lines += [f"![training loss]({image_prefix}{slug}_loss_curves.png)", ""]
-    series, errors = {}, {}
-    labels = next((r.get("pattern_labels") for r in runs if r.get("pattern_labels")), None)
-    for n in names:
-        per = [r.get("equivariance_error_per_pattern") or [] for r in methods[n]]
-        width = max((len(p) for p in per), default=0)
-        if width:
-            st = [mean_std([p[g] if g < len(p) else None for p in per]) for g in range(width)]
-            series[n], errors[n] = [s[0] for s in st], [s[1] for s in st]
+    series, errors, labels, other = per_pattern_series(methods)
     if series:
         plot_bars(series, out_dir / f"{slug}_equivariance.png",
                   f"{title}: equivariance error per motion pattern (refitted maps)",
@@ -243,7 +236,31 @@ def dataset_section(title: str, runs: list[dict], out_dir: Path, slug: str,
                   zoom=True)
         lines += [f"![equivariance error per pattern]({image_prefix}{slug}_equivariance.png)",
                   ""]
+        if other:
+            lines += [f"Not in the per-pattern chart (their runs fitted other motion "
+                      f"patterns): {', '.join(other)}.", ""]
     return lines
+
+
+def per_pattern_series(methods: dict[str, list[dict]]) -> tuple[dict, dict, list | None,
+                                                                list[str]]:
+    """The per-pattern chart's data: {method: means}, {method: stds}, the pattern labels
+    and the methods left out. One chart has one set of patterns, the first measured run's;
+    runs whose patterns differ (another split or motion setting) are left out and named."""
+    measured = [r for rs in methods.values() for r in rs
+                if r.get("equivariance_error_per_pattern")]
+    labels = measured[0].get("pattern_labels") if measured else None
+    series, errors, other = {}, {}, []
+    for n, rs in methods.items():
+        alike = [r for r in rs if r.get("pattern_labels") == labels]
+        if any(r in measured and r not in alike for r in rs):
+            other.append(n)
+        per = [r.get("equivariance_error_per_pattern") or [] for r in alike]
+        width = max((len(p) for p in per), default=0)
+        if width:
+            st = [mean_std([p[g] if g < len(p) else None for p in per]) for g in range(width)]
+            series[n], errors[n] = [s[0] for s in st], [s[1] for s in st]
+    return series, errors, labels, other
 
 
 def pattern_ticks(labels: list[str] | None, series: dict[str, list]) -> list[str]:

@@ -99,3 +99,20 @@ def test_runs_of_other_settings_get_rows_of_their_own_and_one_runs_records_merge
     text = write_report([runs], tmp_path / "out").read_text()
     assert "| equiv [split=auto] | 2 | 0.60 ± 0.14 |" in text
     assert "| equiv [split=time] | 1 | 0.900 |" in text
+
+
+def test_runs_with_other_patterns_are_named_not_plotted_under_the_first_ones_ticks(tmp_path):
+    """input: equiv and drlim runs of one dataset whose patterns differ (other splits)."""
+    from egoequiv.evaluation.report import per_pattern_series
+
+    runs = tmp_path / "runs"
+    _run(runs / "a", "equiv", 0, run_id="a", equivariance_error=0.5,
+         equivariance_error_per_pattern=[0.4, 0.6], pattern_labels=["+1 m forward", "+2 m"])
+    _run(runs / "b", "drlim", 0, run_id="b", equivariance_error=0.9,
+         equivariance_error_per_pattern=[0.8, 1.0], pattern_labels=["+5 m forward", "+9 m"])
+    found = sorted(gather([runs]), key=lambda m: m["run_id"])
+    series, _, labels, other = per_pattern_series({m["method"]: [m] for m in found})
+    assert series == {"equiv": [0.4, 0.6]} and labels == ["+1 m forward", "+2 m"]
+    assert other == ["drlim"]
+    text = write_report([runs], tmp_path / "out").read_text()
+    assert "Not in the per-pattern chart (their runs fitted other motion patterns):" in text
