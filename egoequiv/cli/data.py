@@ -84,7 +84,8 @@ def cmd_info(args) -> int:
         rows.append((f"motor {m['name']}",
                      f"{_num(m['min'])} .. {_num(m['max'])} {m['unit']}{cyclic}".rstrip()))
     pats = info["motion_patterns"]
-    rows.append(("pairs", f"{pats['num_pairs']} neighbour pairs; a run with the default "
+    settings = "the --set" if args.set else "the default"
+    rows.append(("pairs", f"{pats['num_pairs']} neighbour pairs; a run with {settings} "
                           f"settings trains on {pats['train_pairs']} and tests on "
                           f"{pats['test_pairs']}"))
     if "split" in pats:

@@ -65,7 +65,10 @@ class Clock:
             if self.trained and left else ""
         top1 = metrics.get("top1")
         eq = metrics.get("equivariance_error")
-        self.log(f"[reproduce] {what}: top1 {_fmt(top1)}, equivariance error {_fmt(eq)}"
+        outcome = f"top1 {_fmt(top1)}, equivariance error {_fmt(eq)}" \
+            if metrics.get("status") != "diverged" else \
+            "diverged (" + "; ".join(metrics.get("warnings") or ["a non-finite loss"])[:120] + ")"
+        self.log(f"[reproduce] {what}: {outcome}"
                  f"{' (reused)' if metrics.get('reused') else ''} "
                  f"[{self.done}/{self.total}, {(time.perf_counter() - self.start) / 60:.1f} min"
                  f"{eta}]")

@@ -183,3 +183,18 @@ def test_a_reproduce_killed_during_a_stage_resumes_to_the_same_results(tmp_path)
     for d, state in states.items():  # a resumed run is the run that was killed
         assert read_run_id(runs / d / "checkpoint.pt") == state["run_id"] == \
             json.loads((runs / d / "metrics.json").read_text())["run_id"]
+
+
+def test_the_log_says_a_run_diverged_and_why():
+    from egoequiv.reproduce.runner import Clock
+
+    lines = []
+    clock = Clock(2, lines.append)
+    clock.tick("cv/lr/clsnet/lr0.1", {"status": "diverged", "top1": None, "warnings": [
+        "training diverged between iterations 51 and 100 (a non-finite loss); lower lr or lam"]})
+    clock.tick("cv/lr/clsnet/lr0.01", {"status": "finished", "top1": 0.353,
+                                       "equivariance_error": 0.901})
+    assert lines[0].startswith("[reproduce] cv/lr/clsnet/lr0.1: diverged (training diverged "
+                               "between iterations 51 and 100")
+    assert lines[1].startswith("[reproduce] cv/lr/clsnet/lr0.01: top1 0.353, equivariance "
+                               "error 0.901 [2/2")
