@@ -87,7 +87,8 @@ def cmd_info(args) -> int:
     settings = "the --set" if args.set else "the default"
     rows.append(("pairs", f"{pats['num_pairs']} neighbour pairs; a run with {settings} "
                           f"settings trains on {pats['train_pairs']} and tests on "
-                          f"{pats['test_pairs']}"))
+                          f"{pats['test_pairs']} (the motion rows below: its training "
+                          "pairs)"))
     if "split" in pats:
         rows.append(("split", pats["split"].removeprefix("split: ")))
     for m in pats.get("motion", []):

@@ -215,13 +215,18 @@ def read_extrinsic(path: Path) -> np.ndarray:
                               "without it)")
     text = path.read_text(encoding="utf-8", errors="replace")
     block = re.search(r"^T_BS:(.*?)(?=^\S|\Z)", text, re.M | re.S)
-    data = re.search(r"data:\s*\[(.*?)\]", block.group(1), re.S) if block else None
-    if data is None:
+    # EuRoC writes data: [a, b, ...]; YAML's block list (data: then "- a" lines) is the same
+    flow = re.search(r"data:\s*\[(.*?)\]", block.group(1), re.S) if block else None
+    listed = re.search(r"data:[ \t]*\n((?:[ \t]*-[ \t]*[^\n]*(?:\n|\Z))+)", block.group(1)) \
+        if block and flow is None else None
+    if flow is None and listed is None:
         raise DataError(path, "field T_BS: expected T_BS with rows: 4, cols: 4 and data: "
                               "[16 numbers] (body from camera)")
+    items = flow.group(1).replace("\n", " ").split(",") if flow else \
+        [line.strip()[1:] for line in listed.group(1).splitlines() if line.strip()]
     try:
-        values = [float(v) for v in data.group(1).replace("\n", " ").split(",") if v.strip()]
+        values = [float(v) for v in items if v.strip()]
     except ValueError:
         raise DataError(path, f"field T_BS.data: expected 16 numbers, got "
-                              f"[{' '.join(data.group(1).split())}]") from None
+                              f"[{', '.join(v.strip() for v in items)}]") from None
     return rigid_transform(path, values, "field T_BS.data")

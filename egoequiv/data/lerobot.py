@@ -46,6 +46,7 @@ This module is the source; ``lerobot_tables`` reads ``meta/`` and the parquet ro
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,19 @@ OPTIONS = {
     "every": EVERY,
     "window": WINDOW,
 }
+
+
+#: LeRobot's own tolerance between a timestamp and frame_index / fps (its ``tolerance_s``)
+TIMESTAMP_TOLERANCE = 1e-4
+
+
+def on_frame_grid(times: np.ndarray, fps: float) -> np.ndarray:
+    """``times`` (float32 seconds, as LeRobot stores them) in float64, each one within
+    ``TIMESTAMP_TOLERANCE`` of a multiple of 1 / fps put on it: float32 rounding would put
+    frames ten apart at 10 fps 1.0000000223 s apart, outside a 1 s neighbour window."""
+    times = np.asarray(times, dtype=np.float64)
+    grid = np.round(times * fps) / fps
+    return np.where(np.abs(times - grid) <= TIMESTAMP_TOLERANCE, grid, times)
 
 
 class LeRobotSource(Source):
@@ -193,6 +207,7 @@ class LeRobotSource(Source):
         key, kind = self.motion()
         columns, spec = self._motion_spec(key, kind)
         refs, motor, seq, times, frames, names, episodes = [], [], [], [], [], [], []
+        notes: list[str] = []
         cache: dict[Path, object] = {}
         for ep in self._episodes(camera):
             data = self._episode_rows(ep, key, cache)
@@ -203,6 +218,8 @@ class LeRobotSource(Source):
             if kind == "pose":
                 values = unit_quaternions(ep["data"], values, where,
                                           ", ".join(spec_fields(self.features[key], columns)[3:]))
+            if not notes and (note := self._fps_note(ep, data["time"])):
+                notes.append(note)  # the first episode that contradicts fps names it
             rows = np.arange(len(values))[::self.option("every")]
             video = ep["video"]
             index = self._frame_index(video, ep, data["time"][rows] + ep["from"],
@@ -216,6 +233,8 @@ class LeRobotSource(Source):
             names.append(f"episode_{ep['index']:06d}")
         if not refs:
             raise DataError(self.path, "no frames in the chosen episodes")
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
         return FrameTable(
             refs=refs, motor=np.concatenate(motor), motor_spec=spec,
             sequence=np.array(seq), sequence_names=names, time=np.concatenate(times),
@@ -272,7 +291,21 @@ class LeRobotSource(Source):
         mine = mine[np.argsort(rows["frame"][mine], kind="stable")]
         out = {k: v[mine] for k, v in rows.items()}
         check_increasing(path, out["time"], frame_where(ep, out["frame"]), "timestamp")
+        out["time"] = on_frame_grid(out["time"], self.info["fps"])
         return out
+
+    def _fps_note(self, ep: dict, times: np.ndarray) -> str | None:
+        """A note when the episode's timestamps step at another rate than info.json's fps
+        (the timestamps are what the reader uses)."""
+        if len(times) < 2:
+            return None
+        step = float(np.median(np.diff(times)))
+        fps = self.info["fps"]
+        if step > 0 and abs(step * fps - 1) <= 0.1:
+            return None
+        return (f"{self.path / 'meta' / 'info.json'}: fps is {fps:g}, but episode "
+                f"{ep['index']}'s timestamps step by {step:.4g} s ({1 / step:.3g} fps): the "
+                "timestamps are used")
 
     def _frame_index(self, video: Path, ep: dict, at: np.ndarray,
                      frames: np.ndarray) -> np.ndarray:

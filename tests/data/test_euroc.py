@@ -238,3 +238,20 @@ def test_data_info_and_a_short_training_run(kitti_excerpt, tmp_path, capsys):
     assert main(["train", "--dataset", spec, "--out", str(tmp_path / "r"), "--iters", "3",
                  "--quiet", *TINY]) == 0
     assert json.loads((tmp_path / "r" / "metrics.json").read_text())["iterations"] == 3
+
+
+def test_t_bs_as_a_yaml_block_list_reads_as_the_flow_list(tmp_path):
+    """input: the real cam0 extrinsic written both ways YAML allows."""
+    import yaml
+
+    from egoequiv.data.euroc import read_extrinsic
+
+    write_sensor_yaml(tmp_path)
+    flow = read_extrinsic(tmp_path / "sensor.yaml")
+    block = tmp_path / "block.yaml"
+    block.write_text(yaml.safe_dump({"sensor_type": "camera", "T_BS": {
+        "cols": 4, "rows": 4, "data": [float(v) for v in T_BS.ravel()]}, "rate_hz": 20},
+        default_flow_style=False))
+    assert "data:\n  - 0.0148655429818" in block.read_text()  # the block style
+    np.testing.assert_array_equal(read_extrinsic(block), flow)
+    np.testing.assert_allclose(flow, T_BS, atol=1e-12)

@@ -187,7 +187,7 @@ def test_episodes_give_kitti_motions_and_their_own_frames(shared_data, tmp_path,
     assert notes == [] and len(table) == 20
     assert table.sequence_names == ["episode_000000", "episode_000001", "episode_000002"]
     assert table.sequence.tolist() == [0] * 8 + [1] * 7 + [2] * 5
-    np.testing.assert_allclose(table.time[8:15], np.arange(7) / FPS, atol=1e-6)
+    np.testing.assert_array_equal(table.time[8:15], np.arange(7) / FPS)  # on the fps grid
     assert table.meta["frame_index"].tolist() == [*range(8), *range(7), *range(5)]
     episode = table.sequence  # pairs within an episode, 1 and 3 frames apart
     i, j = np.array([(a, b) for a in range(20) for b in (a + 1, a + 3)
@@ -199,6 +199,29 @@ def test_episodes_give_kitti_motions_and_their_own_frames(shared_data, tmp_path,
               for f in source.load_chunk([table.refs[k] for k in rows])]
     assert frames[0].shape == (94, 156, 3)
     assert [closest(f, images) for f in frames] == list(range(20))  # v3.0: offsets kept
+
+
+def test_float32_timestamps_are_put_on_the_frame_grid_and_others_kept():
+    """float32 seconds, as LeRobot stores them: frames ten apart at 10 fps read 1 s apart,
+    inside a 1 s window; a timestamp 3 ms off the grid is kept as it is."""
+    from egoequiv.data.lerobot import on_frame_grid
+
+    stored = (np.arange(2000) / FPS).astype(np.float32)  # 200 s
+    apart = stored[10:].astype(np.float64) - stored[:-10]
+    assert (apart > 1.0 + 1e-6).any()  # float32 rounding, beyond the pairs' tolerance
+    times = on_frame_grid(stored, FPS)
+    np.testing.assert_array_equal(times, np.arange(2000) / FPS)
+    off = on_frame_grid(np.float32([0.0, 0.103, 0.2]), FPS)
+    assert off[1] == np.float64(np.float32(0.103)) and off[2] == 0.2
+
+
+def test_an_fps_the_timestamps_contradict_is_named(shared_data, tmp_path, read_source):
+    root, _, _ = dataset(shared_data, tmp_path, "v2.1")
+    _info(root, fps=30)
+    _, table, notes = read_source(f"lerobot:{root},camera={FRONT},pose=observation.state")
+    assert notes == [f"{root / 'meta' / 'info.json'}: fps is 30, but episode 0's timestamps "
+                     "step by 0.1 s (10 fps): the timestamps are used"]
+    np.testing.assert_allclose(table.time[:8], np.arange(8) / FPS, atol=1e-6)
 
 
 def test_the_camera_key_and_an_episode_subset(shared_data, tmp_path, read_source):
