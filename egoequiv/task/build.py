@@ -82,7 +82,7 @@ def split_frames(table: FrameTable, test_fraction: float, time_chunks: int = 1,
     if how == "sequences" and len(seqs) < 2:
         raise EgoequivError("split=sequences holds whole sequences out, but this source has "
                             "1 sequence: use split=time (or auto) to cut it in time")
-    if how == "sequences" or (how == "auto" and len(seqs) >= 2):
+    if _holds_whole(table, how):
         rng = np.random.default_rng(SPLIT_SEED)
         n_test = min(len(seqs) - 1, max(1, round(test_fraction * len(seqs))))
         test_seqs = rng.choice(seqs, n_test, replace=False)
@@ -92,6 +92,11 @@ def split_frames(table: FrameTable, test_fraction: float, time_chunks: int = 1,
              for q in seqs]
     return (np.sort(np.concatenate([tr for tr, _ in sides])),
             np.sort(np.concatenate([te for _, te in sides])))
+
+
+def _holds_whole(table: FrameTable, how: str) -> bool:
+    """Does ``split=how`` hold whole sequences out of ``table`` (else cut them in time)?"""
+    return how == "sequences" or (how == "auto" and len(np.unique(table.sequence)) >= 2)
 
 
 def split_in_time(table, test_fraction: float, chunks: int, frames: np.ndarray | None = None
@@ -129,7 +134,7 @@ def split_note(task: Task, how: str = "auto") -> str:
 def _split_line(table: FrameTable, train, test, test_pairs: Pairs, num_patterns: int,
                 how: str = "auto") -> str:
     seqs = len(np.unique(table.sequence))
-    whole = how == "sequences" or (how == "auto" and seqs >= 2)
+    whole = _holds_whole(table, how)
     if table.split is not None:
         what = "the source's own split"
     elif whole:
