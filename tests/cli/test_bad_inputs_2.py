@@ -89,11 +89,12 @@ def test_report_leaves_out_a_folder_mixing_two_runs_naming_it(tmp_path, capsys, 
     assert out.strip() == f"1 runs -> {tmp_path / 'runs' / 'report.md'}"  # good alone
     text = (tmp_path / "runs" / "report.md").read_text()
     assert f"- {line}" in text and "| equiv | 1 |" in text
-    # the same folders without the mix: both counted, nothing said
+    # the same folders without the mix: nothing said, and the two copies of one run (one
+    # run id) count once
     (mixed / "metrics.json").write_text(json.dumps({**record, "run_id": own}))
     assert main(["report", str(tmp_path / "runs")]) == 0
     out, err = capsys.readouterr()
-    assert err.strip() == "" and out.startswith("2 runs -> ")
+    assert err.strip() == "" and out.startswith("1 runs -> ")
 
 
 # --- 2. configs read whole -----------------------------------------------------------------
