@@ -107,8 +107,9 @@ def control_lines(results: dict, names: list[str]) -> list[str]:
         below = [c for c in CONTROLS if results.get(c, {}).get("equivariance_error")
                  and clear(eq, results[c]["equivariance_error"])
                  and eq["mean"] < results[c]["equivariance_error"]["mean"]]
-        lines.append(f"- {name}: equivariance error {eq['mean']:.3f}; clearly below "
-                     f"{', '.join(below) or 'no control'}.")
+        lines.append(f"- {name}: equivariance error {eq['mean']:.3f}; " + (
+            f"clearly below {', '.join(below)}." if below else
+            "not clearly below any control."))
     return lines
 
 

@@ -44,7 +44,7 @@ def test_the_controls_line_says_not_clearly_below_any():
                "pixels": {"equivariance_error": {"mean": 0.92, "std": 0.01}},
                "random-init": {"equivariance_error": {"mean": 0.5, "std": 0.01}}}
     assert control_lines(results, ["equiv", "pixels", "random-init"]) == [
-        "- equiv: equivariance error 0.900; clearly below no control."]
+        "- equiv: equivariance error 0.900; not clearly below any control."]
 
 
 def test_one_run_shows_no_spread_and_says_what_the_spread_is_over(tmp_path):
