@@ -21,7 +21,6 @@ once per decode worker, and each decode job reads one contiguous range of frames
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import warnings
 from pathlib import Path
@@ -30,7 +29,8 @@ import numpy as np
 
 from egoequiv.data.log_sync import EVERY, TOLERANCE
 from egoequiv.data.pose import DOFS_OPTION, axes_option, interpolate_poses, pose_motion
-from egoequiv.data.source import Source, read_image_file
+from egoequiv.data.rosbag_messages import as_pose, check_pose_values, decode_image, header_stamp
+from egoequiv.data.source import Source
 from egoequiv.data.table import WINDOW, FrameTable, NeighbourRule
 from egoequiv.errors import DataError, EgoequivError
 from egoequiv.utils.options import Option
@@ -239,7 +239,7 @@ class RosbagSource(Source):
             if odom:
                 found = [(msg.header, msg.pose.pose if hasattr(msg.pose, "pose") else msg.pose)]
             else:
-                found = [(m.header, _as_pose(m.transform)) for m in msg.transforms
+                found = [(m.header, as_pose(m.transform)) for m in msg.transforms
                          if m.header.frame_id.lstrip("/") == parent.lstrip("/")
                          and m.child_frame_id.lstrip("/") == child.lstrip("/")]
             for header, pose in found:
@@ -316,11 +316,6 @@ class RosbagSource(Source):
         return h.hexdigest()[:16]
 
 
-#: a pose reading's fields as a message names them
-POSE_FIELDS = ("position.x", "position.y", "position.z", "orientation.x", "orientation.y",
-               "orientation.z", "orientation.w")
-
-
 def find_bags(path: Path) -> list[Path]:
     """The bags ``path`` names: a ROS 1 ``.bag`` file, a ROS 2 bag folder (a storage file
     inside one names the folder), or a folder of those, in name order."""
@@ -335,72 +330,3 @@ def find_bags(path: Path) -> list[Path]:
                               "(ROS 1 .bag files or ROS 2 bag folders); a ROS 1 bag is a "
                               ".bag file")
     return bags
-
-
-def check_pose_values(bag: Path, what: str, readings: np.ndarray, messages: list[int]) -> None:
-    """Every pose finite and its quaternion of unit norm, else one line naming the bag, the
-    topic's message (counted from 0 in bag order) and the field."""
-    finite = np.isfinite(readings)
-    if not finite.all():
-        row, col = np.argwhere(~finite)[0]
-        count = int((~finite.all(axis=1)).sum())
-        raise DataError(bag, f"{what} message {messages[row]}: pose.{POSE_FIELDS[col]} is "
-                             f"{readings[row, col]}, expected a finite number ({count} of "
-                             f"{len(readings)} poses are not finite)")
-    norm = np.linalg.norm(readings[:, 3:], axis=1)
-    bad = np.flatnonzero(~(np.abs(norm - 1) < 1e-2))
-    if len(bad):
-        raise DataError(bag, f"{what} message {messages[bad[0]]}: the pose's quaternion has "
-                             f"norm {norm[bad[0]]:.4g}, expected 1")
-
-
-def header_stamp(raw: bytes, ros2: bool) -> float:
-    """The header stamp (s) of a serialised message that starts with a std_msgs/Header.
-    ROS 1: seq, sec, nsec (uint32, little-endian); ROS 2 CDR: a 4-byte encapsulation
-    (byte 1: 1 = little-endian), then sec (int32), nanosec (uint32)."""
-    if ros2:
-        order = "<" if raw[1] == 1 else ">"
-        sec, nsec = np.frombuffer(raw[4:12], dtype=f"{order}i4")
-        return float(sec) + float(np.uint32(nsec)) * 1e-9
-    sec, nsec = np.frombuffer(raw[4:12], dtype="<u4")
-    return float(sec) + float(nsec) * 1e-9
-
-
-def _as_pose(transform):
-    """A geometry_msgs/Transform as an object with .position and .orientation."""
-
-    class Pose:
-        position = transform.translation
-        orientation = transform.rotation
-
-    return Pose
-
-
-#: sensor_msgs/Image encodings we read: (channels, dtype, channel order to RGB)
-ENCODINGS = {"rgb8": (3, "u1", [0, 1, 2]), "bgr8": (3, "u1", [2, 1, 0]),
-             "rgba8": (4, "u1", [0, 1, 2]), "bgra8": (4, "u1", [2, 1, 0]),
-             "mono8": (1, "u1", [0]), "8UC1": (1, "u1", [0]), "8UC3": (3, "u1", [2, 1, 0]),
-             "mono16": (1, "u2", [0]), "16UC1": (1, "u2", [0])}
-
-
-def decode_image(msg, bag: Path, k: int) -> np.ndarray:
-    """uint8 (H, W, C) of a sensor_msgs Image or CompressedImage message."""
-    where = f"{bag} (image message {k})"
-    if hasattr(msg, "encoding"):
-        if msg.encoding not in ENCODINGS:
-            raise DataError(where, f"image encoding {msg.encoding!r}; expected one of "
-                                   f"{', '.join(ENCODINGS)}")
-        channels, dtype, pick = ENCODINGS[msg.encoding]
-        dtype = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
-        width = msg.width * channels * dtype.itemsize
-        if msg.step < width:
-            raise DataError(where, f"row step {msg.step} bytes is shorter than a row of "
-                                   f"{msg.width} {msg.encoding} pixels ({width} bytes)")
-        if len(msg.data) < msg.step * msg.height:
-            raise DataError(where, f"{len(msg.data)} bytes of data; {msg.height} rows of step "
-                                   f"{msg.step} need {msg.step * msg.height}")
-        rows = np.asarray(msg.data, dtype=np.uint8)[:msg.step * msg.height]
-        rows = rows.reshape(msg.height, msg.step)[:, :width]
-        pixels = rows.copy().view(dtype).reshape(msg.height, msg.width, channels)[:, :, pick]
-        return (pixels >> 8).astype(np.uint8) if dtype.itemsize == 2 else pixels.copy()
-    return read_image_file(io.BytesIO(bytes(msg.data)), name=where)

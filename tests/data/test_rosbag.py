@@ -337,7 +337,7 @@ def test_a_raw_image_of_the_wrong_size_names_the_size_expected(tmp_path, step, s
     """input: a 10 x 2 rgb8 sensor_msgs/Image message with too short a step or data."""
     from types import SimpleNamespace
 
-    from egoequiv.data.rosbag import decode_image
+    from egoequiv.data.rosbag_messages import decode_image
 
     msg = SimpleNamespace(encoding="rgb8", width=10, height=2, step=step, is_bigendian=0,
                           data=np.zeros(size, np.uint8))
